@@ -1,0 +1,1 @@
+"""Subcommands of `cdn-offload`; each module has `register(subparsers)` and `run(args)`."""

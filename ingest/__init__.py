@@ -1,0 +1,1 @@
+"""Ingest: CDN edge logs from Kafka or files into canonical, Hive-partitioned Parquet."""
