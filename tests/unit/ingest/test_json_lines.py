@@ -1,0 +1,23 @@
+import pyarrow as pa
+
+from ingest.json_lines import read_json_lines
+
+SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.string())])
+
+
+def test_good_lines_parse_in_order():
+    result = read_json_lines(pa.array(['{"a":1,"b":"x"}', '{"b":"y","a":2,"extra":[1]}']), SCHEMA)
+    assert result.table.to_pylist() == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert result.index.tolist() == [0, 1]
+    assert result.bad_index.tolist() == []
+
+
+def test_bad_lines_are_isolated_with_reasons():
+    raw = pa.array(
+        ['{"a":1}', '{"a":2', '{"a":"str"}', '{"a":3}{"a":4}', '{"a":5}', "[1]", "not json"]
+    )
+    result = read_json_lines(raw, SCHEMA)
+    assert result.index.tolist() == [0, 4]
+    assert result.table.column("a").to_pylist() == [1, 5]
+    assert result.bad_index.tolist() == [1, 2, 3, 5, 6]
+    assert result.bad_reason == ["bad_json", "bad_field_type", "bad_json", "bad_json", "bad_json"]
