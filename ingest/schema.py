@@ -113,7 +113,7 @@ CANONICAL_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "path",
         pa.string(),
         False,
-        "Request path: starts with '/', percent-decoded once, no query string.",
+        "Request path: starts with '/', percent-decoded once from the wire form (a vendor's own log-level encoding undone first), no query string.",
     ),
     ("query", pa.string(), True, "Raw query string without '?', null when absent."),
     (
