@@ -234,8 +234,8 @@ def join_lines(raw: pa.Array | pa.ChunkedArray) -> bytes:
         raw = raw.combine_chunks()
     if len(raw) == 0:
         return b""
-    joined = pc.binary_join_element_wise(raw, pa.scalar("", raw.type), "\n")
-    joined = joined.cast(pa.large_string())
+    raw = raw.cast(pa.large_string())
+    joined = pc.binary_join_element_wise(raw, pa.scalar("", pa.large_string()), "\n")
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
         joined.offset : joined.offset + len(joined) + 1
     ]

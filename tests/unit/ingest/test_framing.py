@@ -80,3 +80,9 @@ def test_chunks_cut_on_newlines_and_lose_nothing():
 def test_join_lines_round_trip():
     lines = frame(b'{"a":1}\n{"a":2}\n').lines.column("raw")
     assert join_lines(lines) == b'{"a":1}\n{"a":2}\n'
+
+
+def test_join_lines_accepts_large_strings():
+    import pyarrow as pa
+
+    assert join_lines(pa.array(["a", "b"], pa.large_string())) == b"a\nb\n"
