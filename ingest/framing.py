@@ -235,7 +235,8 @@ def join_lines(raw: pa.Array | pa.ChunkedArray) -> bytes:
     if len(raw) == 0:
         return b""
     raw = raw.cast(pa.large_string())
-    joined = pc.binary_join_element_wise(raw, pa.scalar("", pa.large_string()), "\n")
+    empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
+    joined = pc.binary_join_element_wise(raw, empty, newline)
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
         joined.offset : joined.offset + len(joined) + 1
     ]

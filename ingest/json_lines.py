@@ -79,7 +79,7 @@ def read_json_lines(raw: pa.Array | pa.ChunkedArray, schema: pa.Schema) -> JsonL
             table = _read(join_lines(chunk), schema)
             if table.num_rows != hi - lo:
                 raise pa.ArrowInvalid("row count differs from line count")
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        except pa.ArrowInvalid as exc:
             if hi - lo == 1:
                 bad.append(lo)
                 reasons.append(_reason_of(exc).value)
