@@ -343,3 +343,5 @@ def sniff_varnish(sample: list[str], header: str | None) -> bool:
 
 PARSERS = {FORMAT: parse, VARNISH_FORMAT: parse_varnish}
 SNIFFERS = {FORMAT: sniff, VARNISH_FORMAT: sniff_varnish}
+CDNS = {FORMAT: CDN, VARNISH_FORMAT: VARNISH_CDN}
+DESCRIPTIONS = {FORMAT: DESCRIPTION, VARNISH_FORMAT: VARNISH_DESCRIPTION}
