@@ -1,0 +1,270 @@
+"""Akamai DataStream 2 edge logs (format `akamai_ds2`), JSON or structured lines.
+
+Two line shapes are read, chosen per line (a line starting with `{` is JSON):
+
+- **JSON**: one object per line, every value a string (bare numbers are accepted
+  too), keys as in the DS2 field catalogue: `reqTimeSec`, `reqHost`, `reqPath`,
+  `queryStr`, `statusCode`, `cacheStatus`, `cacheable`, `cacheRefreshSrc`, `bytes`,
+  `totalBytes`, `reqMethod`, `cliIP`, `UA`, `country`, `reqId`, `proto`,
+  `rspContentType`, `maxAgeSec`, `reqEndTimeMSec`, `turnAroundTimeMSec`,
+  `transferTimeMSec`, `timeToFirstByte`, `isMidgress`, `serverCountry`.
+- **Structured**: space- (or tab-) delimited values without a header, in the
+  stream's field order. Only the order of Akamai's datastream-sdk `configs/stream.json`
+  is supported (`STRUCTURED_FIELDS`: the format version, then 37 fields); a line
+  with another field count is rejected as `bad_field_count`.
+
+`-`, empty and `^` mean no value. Decisions (ambiguous cases):
+- `event_time` is `reqTimeSec` (epoch seconds, optional millisecond fraction): when
+  the edge accepted the request, so `request_start`. Milliseconds by mistake give a
+  time outside 2000-2099, rejected as `bad_timestamp`.
+- Cache status from schema.AKAMAI_CACHE_STATUS: `1` HIT, `0` MISS, `0` with
+  `cacheable` `0` UNCACHEABLE; `-`, absent or any other value UNKNOWN.
+  `cache_status_raw` is `cacheStatus`, or `cacheStatus/cacheable` when `cacheable` is
+  streamed; `cacheRefreshSrc` goes to `cache_status_detail`. Akamai documents `1` as
+  "served from edge cache or peer", so the tier stays unknown.
+- `reqPath` is logged without the leading '/', which finish() adds. A `-` path is
+  the root (its only character was the stripped '/'); an absent one is rejected.
+- `isMidgress` (values unverified) `1`/`true`/`yes` marks Akamai-to-Akamai traffic:
+  not a viewer request.
+- `pop`: DS2 logs no POP name. The edge IP is a server, not a location, and the CP
+  code is a property, so `pop` is `serverCountry` (edge server country) when that
+  field is streamed, else null.
+- `time_taken_ms` = reqEndTimeMSec + turnAroundTimeMSec + transferTimeMSec (what is
+  logged of the three); `ttfb_ms` = `timeToFirstByte`, else reqEnd + turnAround.
+- `bytes_sent` is `totalBytes` (body plus overhead), `body_bytes` is `bytes`.
+- `UA` is percent-decoded; `proto` counts only when it is an HTTP version (the
+  structured sample logs the scheme, `HTTP`, there).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import polars as pl
+import pyarrow as pa
+
+from ingest.json_lines import read_json_lines
+from ingest.normalize import finish, percent_decode
+from ingest.records import ParseResult, RawLines, Reason
+from ingest.schema import AKAMAI_CACHE_STATUS, CacheStatus, EventTimeKind
+
+FORMAT = "akamai_ds2"
+CDN = "akamai"
+DESCRIPTION = "Akamai DataStream 2, JSON lines or structured (space-delimited, SDK field order)"
+
+# Field order of datastream-sdk configs/stream.json (sorted by `order`), after the
+# leading format version; `field_1101` is the SDK's unnamed placeholder field.
+STRUCTURED_FIELDS = (
+    *("version", "cp", "reqId", "reqTimeSec", "bytes", "field_1101", "cliIP", "statusCode"),
+    *("proto", "reqHost", "reqMethod", "reqPath", "reqPort", "rspContentLen"),
+    *("rspContentType", "UA", "accLang", "cookie", "range", "referer", "xForwardedFor"),
+    *("reqEndTimeMSec", "turnAroundTimeMSec", "transferTimeMSec", "edgeIP", "errorCode"),
+    *("customField", "tlsOverheadTimeMSec", "tlsVersion", "objSize", "uncompressedSize"),
+    *("maxAgeSec", "overheadBytes", "dnsLookupTimeMSec", "totalBytes", "queryStr"),
+    *("cacheStatus", "cacheRefreshSrc"),
+)
+_KEYS = (
+    *("reqTimeSec", "reqHost", "reqPath", "queryStr", "statusCode", "reqMethod", "proto"),
+    *("cacheStatus", "cacheable", "cacheRefreshSrc", "bytes", "totalBytes", "cliIP", "UA"),
+    *("country", "reqId", "rspContentType", "maxAgeSec", "reqEndTimeMSec", "isMidgress"),
+    *("turnAroundTimeMSec", "transferTimeMSec", "timeToFirstByte", "serverCountry"),
+)
+_SCHEMA = pa.schema([(k, pa.string()) for k in _KEYS])
+# A bare number/boolean after one of our keys; quoted so the all-string schema fits.
+_SCALAR_RE = r'([{,]\s*"(?:' + "|".join(_KEYS) + r')"\s*:\s*)(-?[0-9][0-9.eE+-]*|true|false)'
+_NUMERIC = (
+    *("bytes", "totalBytes", "maxAgeSec", "reqEndTimeMSec", "turnAroundTimeMSec"),
+    *("transferTimeMSec", "timeToFirstByte"),
+)
+# Timestamps outside this range are unit or typing mistakes, not requests.
+PLAUSIBLE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+_CACHE = {k: v.value for k, v in AKAMAI_CACHE_STATUS.items()}
+
+
+def _blank(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.strip_chars().is_in(["-", "^", ""])).then(None).otherwise(expr)
+
+
+def _a(key: str) -> pl.Expr:
+    return _blank(pl.col(f"a_{key}"))
+
+
+def _num(key: str) -> pl.Expr:
+    return _a(key).cast(pl.Float64, strict=False)
+
+
+def _quote_scalars(body: pl.Series, pattern: str) -> pl.Series:
+    """`body` with the bare numbers/booleans `pattern` captures quoted, so a string schema fits.
+
+    Only lines holding a bare scalar at all go through the (slower) capture regex.
+    """
+    needs = body.str.contains(r'":\s*[-0-9tf]').fill_null(False)
+    if not needs.any():
+        return body
+    fixed = body.filter(needs).str.replace_all(pattern, '${1}"${2}"')
+    return body.clone().scatter(needs.arg_true(), fixed)
+
+
+def _first_failure(checks: list[tuple[pl.Expr, Reason, str]]) -> tuple[pl.Expr, pl.Expr]:
+    """(reason, detail) of the first check whose condition holds, else (null, null)."""
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    detail: pl.Expr = pl.lit(None, dtype=pl.String)
+    for cond, code, text in reversed(checks):
+        reason = pl.when(cond).then(pl.lit(code.value)).otherwise(reason)
+        detail = pl.when(cond).then(pl.lit(text)).otherwise(detail)
+    return reason, detail
+
+
+def _json_part(df: pl.DataFrame) -> pl.DataFrame:
+    """`_idx`, `a_<key>` columns and reader `_reason`/`_detail` for JSON lines."""
+    body = _quote_scalars(df["raw"], _SCALAR_RE)
+    parsed = read_json_lines(body.to_arrow().cast(pa.string()), _SCHEMA)
+    fields = pl.from_arrow(parsed.table)
+    assert isinstance(fields, pl.DataFrame)
+    idx = df["_idx"].to_numpy()
+    good = fields.select(pl.all().name.prefix("a_")).with_columns(
+        pl.Series("_idx", idx[parsed.index], dtype=pl.UInt32)
+    )
+    bad = pl.DataFrame(
+        {"_idx": idx[parsed.bad_index], "_reason": parsed.bad_reason, "_detail": parsed.bad_detail},
+        schema={"_idx": pl.UInt32, "_reason": pl.String, "_detail": pl.String},
+    )
+    return pl.concat([good, bad], how="diagonal")
+
+
+def _structured_part(df: pl.DataFrame) -> pl.DataFrame:
+    """`_idx`, `a_<key>` columns and `_reason`/`_detail` for structured lines."""
+    text = pl.col("raw").str.replace_all("\t", " ", literal=True).str.strip_chars()
+    expected = len(STRUCTURED_FIELDS)
+    tokens = df.select(
+        "_idx",
+        (text.str.count_matches(" ", literal=True) + 1).alias("_count"),
+        text.str.splitn(" ", expected).struct.rename_fields(list(STRUCTURED_FIELDS)).alias("_t"),
+    )
+    wrong = pl.col("_count") != expected
+    return tokens.select(
+        "_idx",
+        *[pl.col("_t").struct.field(k).alias(f"a_{k}") for k in STRUCTURED_FIELDS if k in _KEYS],
+        pl.when(wrong).then(pl.lit(Reason.BAD_FIELD_COUNT.value)).alias("_reason"),
+        pl.when(wrong)
+        .then(pl.format("expected {} fields, got {}", pl.lit(expected), pl.col("_count")))
+        .alias("_detail"),
+    )
+
+
+def _cache(df: pl.DataFrame) -> pl.DataFrame:
+    cs, cacheable = _a("cacheStatus"), _a("cacheable")
+    unknown = CacheStatus.UNKNOWN.value
+    status = (
+        pl.when((cs == "0") & (cacheable == "0"))
+        .then(pl.lit(CacheStatus.UNCACHEABLE.value))
+        .otherwise(cs.replace_strict(_CACHE, default=unknown, return_dtype=pl.String))
+        .fill_null(unknown)
+    )
+    raw = (
+        pl.when(cacheable.is_null())
+        .then(cs)
+        .otherwise(pl.concat_str([cs.fill_null("-"), cacheable], separator="/"))
+    )
+    midgress = _a("isMidgress").str.to_lowercase().is_in(["1", "true", "yes", "y"])
+    return df.with_columns(
+        status.alias("cache_status"),
+        raw.alias("cache_status_raw"),
+        _a("cacheRefreshSrc").alias("cache_status_detail"),
+        (~midgress.fill_null(False)).alias("is_viewer_request"),
+    )
+
+
+def parse(lines: RawLines) -> ParseResult:
+    """Canonical rows and rejects for DS2 lines; together they hold every input line."""
+    frame = pl.from_arrow(lines)
+    assert isinstance(frame, pl.DataFrame)
+    df = frame.with_row_index("_idx")
+    is_json = pl.col("raw").str.strip_chars_start().str.starts_with("{")
+    parts = pl.concat(
+        [_json_part(df.filter(is_json)), _structured_part(df.filter(~is_json))],
+        how="diagonal_relaxed",
+    )
+    df = df.join(parts, on="_idx", how="left").sort("_idx")
+    path_raw = pl.col("a_reqPath")
+    seconds = _num("reqTimeSec")
+    timing = [_num(k) for k in ("reqEndTimeMSec", "turnAroundTimeMSec", "transferTimeMSec")]
+    has_timing = pl.any_horizontal([t.is_not_null() for t in timing])
+    first_byte = timing[0].fill_null(0) + timing[1]
+    proto = _a("proto")
+    df = df.with_columns(
+        (seconds * 1000)
+        .round(0)
+        .cast(pl.Int64, strict=False)
+        .cast(pl.Datetime("ms", "UTC"))
+        .alias("event_time"),
+        _a("serverCountry").str.to_uppercase().alias("pop"),
+        _a("reqHost").alias("host"),
+        _a("reqMethod").alias("method"),
+        # '-' is the root path: DS2 strips the leading '/', leaving nothing.
+        pl.when(path_raw.is_null()).then(None).otherwise(_a("reqPath").fill_null("")).alias("path"),
+        _a("queryStr").alias("query"),
+        _a("statusCode").cast(pl.Int64, strict=False).alias("status"),
+        _num("totalBytes").cast(pl.Int64, strict=False).alias("bytes_sent"),
+        _num("bytes").cast(pl.Int64, strict=False).alias("body_bytes"),
+        pl.when(has_timing).then(pl.sum_horizontal(timing)).alias("time_taken_ms"),
+        pl.coalesce(_num("timeToFirstByte"), first_byte).alias("ttfb_ms"),
+        _a("rspContentType").alias("content_type"),
+        _num("maxAgeSec").cast(pl.Int64, strict=False).alias("max_age_s"),
+        _a("country").alias("client_country"),
+        _a("cliIP").alias("client_key"),
+        _a("UA").alias("user_agent"),
+        pl.when(proto.str.contains(r"^HTTP/\d(\.\d)?$"))
+        .then(proto.str.replace(r"^HTTP/(\d)$", "HTTP/${1}.0"))
+        .alias("protocol"),
+        _a("reqId").alias("request_id"),
+    )
+    df = _cache(df).with_columns(percent_decode(df["user_agent"]).alias("user_agent"))
+    checks = [
+        (pl.col("a_reqTimeSec").is_null(), Reason.MISSING_FIELD, "reqTimeSec"),
+        (path_raw.is_null(), Reason.MISSING_FIELD, "reqPath"),
+        (_a("reqMethod").is_null(), Reason.MISSING_FIELD, "reqMethod"),
+        (_a("statusCode").is_null(), Reason.MISSING_FIELD, "statusCode"),
+        (pl.col("event_time").is_null(), Reason.BAD_TIMESTAMP, "reqTimeSec is not epoch seconds"),
+        (~pl.col("event_time").is_between(*PLAUSIBLE), Reason.BAD_TIMESTAMP, "implausible year"),
+        (pl.col("status").is_null(), Reason.BAD_STATUS, "statusCode is not an integer"),
+    ]
+    for key in _NUMERIC:
+        bad = _a(key).is_not_null() & _num(key).is_null()
+        checks.append((bad, Reason.BAD_NUMBER, key))
+    reason, detail = _first_failure(checks)
+    df = df.with_columns(
+        pl.coalesce(pl.col("_reason"), reason).alias("_reason"),
+        pl.coalesce(pl.col("_detail"), detail).alias("_detail"),
+    )
+    kind = EventTimeKind.REQUEST_START.value
+    return finish(df, cdn=CDN, source_format=FORMAT, event_time_kind=kind)
+
+
+_EPOCH = re.compile(r"^\d{9,10}(\.\d+)?$")
+
+
+def _looks_ds2(line: str) -> bool:
+    text = line.strip()
+    if text.startswith("{"):
+        return '"reqTimeSec"' in text and ('"cacheStatus"' in text or '"reqHost"' in text)
+    tokens = text.replace("\t", " ").split(" ")
+    if len(tokens) != len(STRUCTURED_FIELDS):
+        return False
+    at = {name: tokens[i] for i, name in enumerate(STRUCTURED_FIELDS)}
+    return (
+        at["version"].isdigit()
+        and bool(_EPOCH.match(at["reqTimeSec"]))
+        and at["statusCode"].isdigit()
+        and at["reqMethod"].isalpha()
+        and at["cacheStatus"] in {"0", "1", "-"}
+    )
+
+
+def sniff(sample: list[str], header: str | None) -> bool:
+    """True when most sample lines are DS2 JSON objects or SDK-ordered structured lines."""
+    if header is not None or not sample:
+        return False
+    hits = sum(_looks_ds2(line) for line in sample)
+    return hits > 0 and hits * 2 >= len(sample)
