@@ -9,9 +9,11 @@ nothing and one poison line never sinks its neighbours.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
@@ -113,4 +115,47 @@ def read_json_lines(raw: pa.Array | pa.ChunkedArray, schema: pa.Schema) -> JsonL
         np.asarray([bad[i] for i in order_bad], dtype=np.int64),
         [reasons[i] for i in order_bad],
         [details[i] for i in order_bad],
+    )
+
+
+def scalar_pattern(keys: Sequence[str], *, either_case: bool = False) -> str:
+    """Regex capturing (`"key":` prefix, bare number/boolean value) for `keys`.
+
+    `either_case` also matches the key with its first letter in the other case (Azure
+    writes camelCase and PascalCase). A key inside a JSON string value is escaped
+    (`\\"key\\"`), so it never matches.
+    """
+    if either_case:
+        names = "|".join(f"[{k[0].lower()}{k[0].upper()}]{re.escape(k[1:])}" for k in keys)
+    else:
+        names = "|".join(re.escape(k) for k in keys)
+    return r'("(?:' + names + r')"\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false)'
+
+
+def quote_scalars(body: pl.Series, pattern: str) -> pl.Series:
+    """`body` with the bare numbers/booleans that `pattern` captures put in quotes.
+
+    Vendors write the same field as `200` in one line and `"200"` in the next; quoting
+    lets one all-string schema read both. Only lines holding a bare scalar at all go
+    through the capture regex.
+    """
+    needs = body.str.contains(r'":\s*[-0-9tf]').fill_null(False)
+    if not needs.any():
+        return body
+    fixed = body.filter(needs).str.replace_all(pattern, '${1}"${2}"')
+    return body.clone().scatter(needs.arg_true(), fixed)
+
+
+def read_aligned(body: pl.Series, schema: pa.Schema) -> pl.DataFrame:
+    """One row per value of `body`: the `schema` columns (null for bad lines), `_reason`, `_detail`."""
+    parsed = read_json_lines(body.to_arrow(), schema)
+    n = body.len()
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[parsed.index] = np.arange(parsed.index.size)
+    fields = pl.from_arrow(parsed.table.take(pa.array(pos, mask=pos < 0)))
+    assert isinstance(fields, pl.DataFrame)
+    nulls = pl.repeat(None, n, dtype=pl.String, eager=True)
+    return fields.with_columns(
+        nulls.scatter(parsed.bad_index, parsed.bad_reason).alias("_reason"),
+        nulls.clone().scatter(parsed.bad_index, parsed.bad_detail).alias("_detail"),
     )

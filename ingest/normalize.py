@@ -184,3 +184,17 @@ def finish(
     rows = rows.cast(CANONICAL_SCHEMA)
     rejects = rejects_from(bad, cdn=cdn, source_format=source_format, stage=Stage.PARSING)
     return ParseResult(rows, rejects)
+
+
+def first_failure(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:
+    """(reason, detail) of the first check whose condition holds; both null when none does.
+
+    A null condition counts as passing.
+    """
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    detail: pl.Expr = pl.lit(None, dtype=pl.String)
+    for cond, code, text in reversed(checks):
+        hit = cond.fill_null(False)
+        reason = pl.when(hit).then(pl.lit(code.value)).otherwise(reason)
+        detail = pl.when(hit).then(pl.lit(text)).otherwise(detail)
+    return reason, detail

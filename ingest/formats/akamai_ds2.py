@@ -44,8 +44,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import read_json_lines
-from ingest.normalize import finish, percent_decode
+from ingest.json_lines import quote_scalars, read_json_lines, scalar_pattern
+from ingest.normalize import finish, first_failure, percent_decode
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import AKAMAI_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -72,7 +72,7 @@ _KEYS = (
 )
 _SCHEMA = pa.schema([(k, pa.string()) for k in _KEYS])
 # A bare number/boolean after one of our keys; quoted so the all-string schema fits.
-_SCALAR_RE = r'([{,]\s*"(?:' + "|".join(_KEYS) + r')"\s*:\s*)(-?[0-9][0-9.eE+-]*|true|false)'
+_SCALAR_RE = scalar_pattern(_KEYS)
 _NUMERIC = (
     *("bytes", "totalBytes", "maxAgeSec", "reqEndTimeMSec", "turnAroundTimeMSec"),
     *("transferTimeMSec", "timeToFirstByte"),
@@ -94,31 +94,9 @@ def _num(key: str) -> pl.Expr:
     return _a(key).cast(pl.Float64, strict=False)
 
 
-def _quote_scalars(body: pl.Series, pattern: str) -> pl.Series:
-    """`body` with the bare numbers/booleans `pattern` captures quoted, so a string schema fits.
-
-    Only lines holding a bare scalar at all go through the (slower) capture regex.
-    """
-    needs = body.str.contains(r'":\s*[-0-9tf]').fill_null(False)
-    if not needs.any():
-        return body
-    fixed = body.filter(needs).str.replace_all(pattern, '${1}"${2}"')
-    return body.clone().scatter(needs.arg_true(), fixed)
-
-
-def _first_failure(checks: list[tuple[pl.Expr, Reason, str]]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, detail) of the first check whose condition holds, else (null, null)."""
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, code, text in reversed(checks):
-        reason = pl.when(cond).then(pl.lit(code.value)).otherwise(reason)
-        detail = pl.when(cond).then(pl.lit(text)).otherwise(detail)
-    return reason, detail
-
-
 def _json_part(df: pl.DataFrame) -> pl.DataFrame:
     """`_idx`, `a_<key>` columns and reader `_reason`/`_detail` for JSON lines."""
-    body = _quote_scalars(df["raw"], _SCALAR_RE)
+    body = quote_scalars(df["raw"], _SCALAR_RE)
     parsed = read_json_lines(body.to_arrow().cast(pa.string()), _SCHEMA)
     fields = pl.from_arrow(parsed.table)
     assert isinstance(fields, pl.DataFrame)
@@ -233,7 +211,7 @@ def parse(lines: RawLines) -> ParseResult:
     for key in _NUMERIC:
         bad = _a(key).is_not_null() & _num(key).is_null()
         checks.append((bad, Reason.BAD_NUMBER, key))
-    reason, detail = _first_failure(checks)
+    reason, detail = first_failure(*checks)
     df = df.with_columns(
         pl.coalesce(pl.col("_reason"), reason).alias("_reason"),
         pl.coalesce(pl.col("_detail"), detail).alias("_detail"),

@@ -28,12 +28,11 @@ Mapping decisions (schema.AZURE_CACHE_STATUS holds the value table, looked up up
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import read_json_lines
-from ingest.normalize import finish, first_reason, host_of_url, split_url, to_float, to_int
+from ingest.json_lines import quote_scalars, read_aligned, scalar_pattern
+from ingest.normalize import finish, first_failure, host_of_url, split_url, to_float, to_int
 from ingest.records import RAW_LINES_SCHEMA, ParseResult, RawLines, Reason
 from ingest.schema import (
     AZURE_CACHE_STATUS,
@@ -80,13 +79,16 @@ _SCHEMA = pa.schema(
     ]
 )
 # Quoted before parsing, so "200" and 200, "true" and true read the same.
-_QUOTED = (
-    "httpStatusCode",
-    "requestBytes",
-    "responseBytes",
-    "timeTaken",
-    "timeToFirstByte",
-    "isReceivedFromClient",
+_SCALARS = scalar_pattern(
+    (
+        "httpStatusCode",
+        "requestBytes",
+        "responseBytes",
+        "timeTaken",
+        "timeToFirstByte",
+        "isReceivedFromClient",
+    ),
+    either_case=True,
 )
 _ACCESS_CATEGORIES = ("frontdooraccesslog", "azurecdnaccesslog")
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
@@ -102,29 +104,11 @@ _NUMBERS = (
 )
 
 
-def _quote_scalars(raw: pl.Expr, keys: tuple[str, ...]) -> pl.Expr:
-    """Rewrite `"key": 123` / `"key": true` as `"key": "123"` / `"key": "true"` for `keys`.
-
-    Keys match in camelCase and PascalCase. A key inside a JSON string value is escaped (`\\"key\\"`), so it never matches.
-    """
-    # A first-letter class is much faster than a case-insensitive regex and covers
-    # the two spellings Azure uses.
-    names = "|".join(f"[{k[0].lower()}{k[0].upper()}]{k[1:]}" for k in keys)
-    scalar = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false"
-    return raw.str.replace_all(f'"({names})"(\\s*:\\s*)({scalar})', r'"${1}"${2}"${3}"')
-
-
 def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with one column per canonical property name, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    text = base.select(_quote_scalars(pl.col("raw"), _QUOTED))["raw"].to_arrow().cast(pa.string())
-    parsed = read_json_lines(text, _SCHEMA)
-    n = lines.num_rows
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[parsed.index] = np.arange(parsed.index.size)
-    fields = pl.from_arrow(parsed.table.take(pa.array(pos, mask=pos < 0)))
-    assert isinstance(fields, pl.DataFrame)
+    fields = read_aligned(quote_scalars(base["raw"], _SCALARS), _SCHEMA)
     props = pl.col("properties")
     fields = fields.select(
         *[pl.coalesce([pl.col(n) for n in names]).alias(key) for key, names in _ENVELOPE.items()],
@@ -133,21 +117,10 @@ def _read(lines: RawLines) -> pl.DataFrame:
             for key, names in _PROPERTIES.items()
         ],
         props.is_null().alias("_no_properties"),
+        "_reason",
+        "_detail",
     )
-    nulls = pl.repeat(None, n, dtype=pl.String, eager=True)
-    return base.hstack(fields).with_columns(
-        nulls.scatter(parsed.bad_index, parsed.bad_reason).alias("_reason"),
-        nulls.clone().scatter(parsed.bad_index, parsed.bad_detail).alias("_detail"),
-    )
-
-
-def _checks(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, detail) of the first failing check; both null when all pass."""
-    reason = first_reason(*[(cond, code) for cond, code, _ in checks])
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, _, text in reversed(checks):
-        detail = pl.when(cond).then(pl.lit(text)).otherwise(detail)
-    return reason, detail
+    return base.hstack(fields)
 
 
 def parse(lines: RawLines) -> ParseResult:
@@ -207,7 +180,7 @@ def parse(lines: RawLines) -> ParseResult:
         c("trackingReference").alias("request_id"),
     )
     category = c("category").str.to_lowercase()
-    reason, detail = _checks(
+    reason, detail = first_failure(
         (
             c("raw").str.contains(_ENVELOPE_RE),
             Reason.MISSING_FIELD,

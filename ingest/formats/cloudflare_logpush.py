@@ -21,12 +21,11 @@ Mapping decisions (schema.CLOUDFLARE_CACHE_STATUS holds the value table):
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import read_json_lines
-from ingest.normalize import finish, first_reason, split_url, to_float, to_int
+from ingest.json_lines import quote_scalars, read_aligned, scalar_pattern
+from ingest.normalize import finish, first_failure, split_url, to_float, to_int
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import CLOUDFLARE_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -67,7 +66,7 @@ _SCALAR_FIELDS = (
     "WorkerSubrequest",
 )
 _SCHEMA = pa.schema([(name, pa.string()) for name in _STRING_FIELDS + _SCALAR_FIELDS])
-_QUOTED = ("EdgeStartTimestamp", "EdgeEndTimestamp", *_SCALAR_FIELDS)
+_SCALARS = scalar_pattern(("EdgeStartTimestamp", "EdgeEndTimestamp", *_SCALAR_FIELDS))
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _CACHE_STATUS = {k: v.value for k, v in CLOUDFLARE_CACHE_STATUS.items()}
 _SERVED = [
@@ -85,31 +84,11 @@ _INTS = (
 _FLOATS = (("ttfb_ms", "EdgeTimeToFirstByteMs"),)
 
 
-def _quote_scalars(raw: pl.Expr, keys: tuple[str, ...]) -> pl.Expr:
-    """Rewrite `"key": 123` / `"key": true` as `"key": "123"` / `"key": "true"` for `keys`.
-
-    A key inside a JSON string value is escaped (`\\"key\\"`), so it never matches.
-    """
-    pattern = r'"(' + "|".join(keys) + r')"(\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false)'
-    return raw.str.replace_all(pattern, r'"${1}"${2}"${3}"')
-
-
 def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with one string column per schema field, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    text = base.select(_quote_scalars(pl.col("raw"), _QUOTED))["raw"].to_arrow().cast(pa.string())
-    parsed = read_json_lines(text, _SCHEMA)
-    n = lines.num_rows
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[parsed.index] = np.arange(parsed.index.size)
-    fields = pl.from_arrow(parsed.table.take(pa.array(pos, mask=pos < 0)))
-    assert isinstance(fields, pl.DataFrame)
-    nulls = pl.repeat(None, n, dtype=pl.String, eager=True)
-    return base.hstack(fields).with_columns(
-        nulls.scatter(parsed.bad_index, parsed.bad_reason).alias("_reason"),
-        nulls.clone().scatter(parsed.bad_index, parsed.bad_detail).alias("_detail"),
-    )
+    return base.hstack(read_aligned(quote_scalars(base["raw"], _SCALARS), _SCHEMA))
 
 
 def _timestamp(value: pl.Expr) -> pl.Expr:
@@ -139,15 +118,6 @@ def _timestamp(value: pl.Expr) -> pl.Expr:
 def _text(field: str) -> pl.Expr:
     """The field's value, null when empty (Logpush writes "" for a value it does not have)."""
     return pl.when(pl.col(field).str.strip_chars() != "").then(pl.col(field))
-
-
-def _checks(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, detail) of the first failing check; both null when all pass."""
-    reason = first_reason(*[(cond, code) for cond, code, _ in checks])
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, _, text in reversed(checks):
-        detail = pl.when(cond).then(pl.lit(text)).otherwise(detail)
-    return reason, detail
 
 
 def parse(lines: RawLines) -> ParseResult:
@@ -217,7 +187,7 @@ def parse(lines: RawLines) -> ParseResult:
         .otherwise(1.0)
         .alias("sample_weight"),
     )
-    reason, detail = _checks(
+    reason, detail = first_failure(
         (c("EdgeStartTimestamp").is_null(), Reason.MISSING_FIELD, "EdgeStartTimestamp"),
         (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "EdgeStartTimestamp"),
         (c("ClientRequestMethod").is_null(), Reason.MISSING_FIELD, "ClientRequestMethod"),

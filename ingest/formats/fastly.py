@@ -42,8 +42,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import read_json_lines
-from ingest.normalize import finish, host_of_url, split_url
+from ingest.json_lines import quote_scalars, read_json_lines, scalar_pattern
+from ingest.normalize import finish, first_failure, host_of_url, split_url
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import FASTLY_STATES, FASTLY_SUFFIXES, CacheStatus, EventTimeKind
 
@@ -69,7 +69,7 @@ _SCHEMA = pa.schema(
 )
 # A bare number/boolean after one of our keys. Inside a JSON string every '"' is
 # preceded by a backslash, so `[{,]\s*"key"` only ever matches real object keys.
-_SCALAR_RE = r'([{,]\s*"(?:' + "|".join(_KEYS) + r')"\s*:\s*)(-?[0-9][0-9.eE+-]*|true|false)'
+_SCALAR_RE = scalar_pattern(_KEYS)
 _SUFFIX_RE = "(?:" + "|".join(re.escape(s) for s in FASTLY_SUFFIXES) + ")+$"
 _URL_RE = r"^(/|[A-Za-z][A-Za-z0-9+.-]*://)"
 # Keys whose value must be a number when present.
@@ -124,28 +124,6 @@ def http_version(expr: pl.Expr) -> pl.Expr:
         .then(expr.str.replace(r"^HTTP/(\d)$", "HTTP/${1}.0"))
         .otherwise(None)
     )
-
-
-def quote_scalars(body: pl.Series, pattern: str) -> pl.Series:
-    """`body` with the bare numbers/booleans `pattern` captures quoted, so a string schema fits.
-
-    Only lines holding a bare scalar at all go through the (slower) capture regex.
-    """
-    needs = body.str.contains(r'":\s*[-0-9tf]').fill_null(False)
-    if not needs.any():
-        return body
-    fixed = body.filter(needs).str.replace_all(pattern, '${1}"${2}"')
-    return body.clone().scatter(needs.arg_true(), fixed)
-
-
-def first_failure(checks: list[tuple[pl.Expr, Reason, str]]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, detail) of the first check whose condition holds, else (null, null)."""
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, code, text in reversed(checks):
-        reason = pl.when(cond).then(pl.lit(code.value)).otherwise(reason)
-        detail = pl.when(cond).then(pl.lit(text)).otherwise(detail)
-    return reason, detail
 
 
 def _read(df: pl.DataFrame) -> pl.DataFrame:
@@ -269,7 +247,7 @@ def parse(lines: RawLines) -> ParseResult:
         _j("request_id").alias("request_id"),
     )
     df = _cache(df)
-    reason, detail = first_failure(_checks(url))
+    reason, detail = first_failure(*_checks(url))
     df = df.with_columns(
         pl.coalesce(pl.col("_reason"), reason).alias("_reason"),
         pl.coalesce(pl.col("_detail"), detail).alias("_detail"),

@@ -19,12 +19,11 @@ cache_status_raw lists the cache flags that were true, '/'-joined (e.g. `cacheLo
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import read_json_lines
-from ingest.normalize import finish, first_reason, host_of_url, split_url, to_float, to_int
+from ingest.json_lines import quote_scalars, read_aligned, scalar_pattern
+from ingest.normalize import finish, first_failure, host_of_url, split_url, to_float, to_int
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import CacheStatus, EventTimeKind, OriginRequest
 
@@ -55,7 +54,7 @@ _SCHEMA = pa.schema(
 )
 # Numbers and booleans are quoted before parsing, so a number written either way
 # (int64 fields are JSON strings in LogEntry, int32 ones are numbers) reads the same.
-_QUOTED = ("status", "requestSize", "responseSize", *_CACHE_FLAGS)
+_SCALARS = scalar_pattern(("status", "requestSize", "responseSize", *_CACHE_FLAGS))
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _NORMAL_OUTCOMES = (
     "response_sent_by_backend",
@@ -66,40 +65,11 @@ _SYNTHETIC_DETAILS = r"security_policy|identity_aware_proxy|redirect"
 _BACKEND_TRIED = r"^(failed_to_connect_to_backend|backend_)"
 
 
-def _quote_scalars(raw: pl.Expr, keys: tuple[str, ...]) -> pl.Expr:
-    """Rewrite `"key": 123` / `"key": true` as `"key": "123"` / `"key": "true"` for `keys`.
-
-    A key inside a JSON string value is escaped (`\\"key\\"`), so it never matches.
-    """
-    pattern = r'"(' + "|".join(keys) + r')"(\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false)'
-    return raw.str.replace_all(pattern, r'"${1}"${2}"${3}"')
-
-
 def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with the parsed schema columns, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    text = base.select(_quote_scalars(pl.col("raw"), _QUOTED))["raw"].to_arrow().cast(pa.string())
-    parsed = read_json_lines(text, _SCHEMA)
-    n = lines.num_rows
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[parsed.index] = np.arange(parsed.index.size)
-    fields = pl.from_arrow(parsed.table.take(pa.array(pos, mask=pos < 0)))
-    assert isinstance(fields, pl.DataFrame)
-    nulls = pl.repeat(None, n, dtype=pl.String, eager=True)
-    return base.hstack(fields).with_columns(
-        nulls.scatter(parsed.bad_index, parsed.bad_reason).alias("_reason"),
-        nulls.clone().scatter(parsed.bad_index, parsed.bad_detail).alias("_detail"),
-    )
-
-
-def _checks(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, detail) of the first failing check; both null when all pass."""
-    reason = first_reason(*[(cond, code) for cond, code, _ in checks])
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, _, text in reversed(checks):
-        detail = pl.when(cond).then(pl.lit(text)).otherwise(detail)
-    return reason, detail
+    return base.hstack(read_aligned(quote_scalars(base["raw"], _SCALARS), _SCHEMA))
 
 
 def _cache_columns(req: pl.Expr, details: pl.Expr) -> list[pl.Expr]:
@@ -187,7 +157,7 @@ def parse(lines: RawLines) -> ParseResult:
         .then(pl.lit(True))
         .alias("incomplete"),
     )
-    reason, detail = _checks(
+    reason, detail = first_failure(
         (c("timestamp").is_null(), Reason.MISSING_FIELD, "timestamp"),
         (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "timestamp"),
         (req.is_null(), Reason.MISSING_FIELD, "httpRequest"),

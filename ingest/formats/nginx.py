@@ -24,7 +24,15 @@ import polars as pl
 import pyarrow as pa
 
 from ingest.json_lines import read_json_lines
-from ingest.normalize import finish, host_of_url, nullif_dash, split_url, to_float, to_int
+from ingest.normalize import (
+    finish,
+    first_failure,
+    host_of_url,
+    nullif_dash,
+    split_url,
+    to_float,
+    to_int,
+)
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import NGINX_CACHE_STATUS, VARNISH_HANDLING, CacheStatus, EventTimeKind
 
@@ -63,20 +71,35 @@ _NUMERIC = ("body_bytes", "bytes_sent", "request_bytes", "request_time", "durati
 _ESCAPED = ("request", "user_agent", "host", "content_type", "cache_control")
 # Internal column -> JSON key, shared by both servers' JSON variants.
 _JSON_KEYS = {
-    "client": "remote_addr", "msec": "msec", "time_iso": "time_iso8601",
-    "time_clf": "time_local", "request": "request", "method": "request_method",
-    "uri": "request_uri", "protocol": "server_protocol", "status": "status",
-    "body_bytes": "body_bytes_sent", "bytes_sent": "bytes_sent",
-    "request_bytes": "request_length", "request_time": "request_time",
-    "duration_us": "duration_usec", "ttfb_s": "time_firstbyte",
-    "user_agent": "http_user_agent", "host": "host", "hostname": "hostname",
-    "content_type": "sent_http_content_type", "cache_control": "sent_http_cache_control",
-    "request_id": "request_id", "upstream_addr": "upstream_addr",
+    "client": "remote_addr",
+    "msec": "msec",
+    "time_iso": "time_iso8601",
+    "time_clf": "time_local",
+    "request": "request",
+    "method": "request_method",
+    "uri": "request_uri",
+    "protocol": "server_protocol",
+    "status": "status",
+    "body_bytes": "body_bytes_sent",
+    "bytes_sent": "bytes_sent",
+    "request_bytes": "request_length",
+    "request_time": "request_time",
+    "duration_us": "duration_usec",
+    "ttfb_s": "time_firstbyte",
+    "user_agent": "http_user_agent",
+    "host": "host",
+    "hostname": "hostname",
+    "content_type": "sent_http_content_type",
+    "cache_control": "sent_http_cache_control",
+    "request_id": "request_id",
+    "upstream_addr": "upstream_addr",
 }
 _COLUMNS = (*_JSON_KEYS, "cache")
 _FROM_CACHE = [
-    CacheStatus.HIT.value, CacheStatus.HIT_STALE.value,
-    CacheStatus.HIT_UPDATING.value, CacheStatus.REVALIDATED.value,
+    CacheStatus.HIT.value,
+    CacheStatus.HIT_STALE.value,
+    CacheStatus.HIT_UPDATING.value,
+    CacheStatus.REVALIDATED.value,
 ]
 _UNKNOWN = pl.lit(CacheStatus.UNKNOWN.value)
 
@@ -85,8 +108,10 @@ def _nginx_cache(raw: pl.Expr, mapped: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Ex
     """(cache_status, detail, origin_request override) for `$upstream_cache_status`."""
     upstream = pl.col("upstream_addr")
     no_lookup = (
-        pl.when(upstream.is_null()).then(_UNKNOWN)
-        .when(nullif_dash(upstream).is_null()).then(pl.lit(CacheStatus.SYNTHETIC.value))
+        pl.when(upstream.is_null())
+        .then(_UNKNOWN)
+        .when(nullif_dash(upstream).is_null())
+        .then(pl.lit(CacheStatus.SYNTHETIC.value))
         .otherwise(pl.lit(CacheStatus.PASS.value))
     )
     return (
@@ -100,8 +125,10 @@ def _varnish_cache(raw: pl.Expr, mapped: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.
     """(cache_status, detail, origin_request override) for `%{Varnish:handling}x`."""
     synth_error = raw.is_in(["synth", "error"]) & (to_int(pl.col("status")) >= 500)
     return (
-        pl.when(raw.is_null()).then(_UNKNOWN)
-        .when(synth_error).then(pl.lit(CacheStatus.ERROR.value))
+        pl.when(raw.is_null())
+        .then(_UNKNOWN)
+        .when(synth_error)
+        .then(pl.lit(CacheStatus.ERROR.value))
         .otherwise(mapped),
         pl.when(raw == "hitmiss").then(pl.lit("hitmiss")),
         pl.lit(None, dtype=pl.String),
@@ -121,14 +148,24 @@ class _Layout:
 
 
 _NGINX = _Layout(
-    FORMAT, CDN, NGINX_RE, "upstream_cache_status",
-    {k: v.value for k, v in NGINX_CACHE_STATUS.items()}, _nginx_cache,
-    (("\\x22", '"'), ("\\x5C", "\\")), EventTimeKind.RESPONSE_END.value,
+    FORMAT,
+    CDN,
+    NGINX_RE,
+    "upstream_cache_status",
+    {k: v.value for k, v in NGINX_CACHE_STATUS.items()},
+    _nginx_cache,
+    (("\\x22", '"'), ("\\x5C", "\\")),
+    EventTimeKind.RESPONSE_END.value,
 )
 _VARNISH = _Layout(
-    VARNISH_FORMAT, VARNISH_CDN, VARNISH_RE, "varnish_handling",
-    {k: v.value for k, v in VARNISH_HANDLING.items()}, _varnish_cache,
-    (('\\"', '"'), ("\\\\", "\\")), EventTimeKind.REQUEST_START.value,
+    VARNISH_FORMAT,
+    VARNISH_CDN,
+    VARNISH_RE,
+    "varnish_handling",
+    {k: v.value for k, v in VARNISH_HANDLING.items()},
+    _varnish_cache,
+    (('\\"', '"'), ("\\\\", "\\")),
+    EventTimeKind.REQUEST_START.value,
 )
 
 
@@ -184,16 +221,6 @@ def _event_time() -> pl.Expr:
     return pl.coalesce(pl.when((msec > 0) & (msec < 1e11)).then(from_msec), iso, clf)
 
 
-def _reasons(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, detail) of the first failing check; null when all pass."""
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, code, text in reversed(checks):
-        reason = pl.when(cond.fill_null(False)).then(pl.lit(code.value)).otherwise(reason)
-        detail = pl.when(cond.fill_null(False)).then(pl.lit(text)).otherwise(detail)
-    return reason, detail
-
-
 def _validate(df: pl.DataFrame) -> pl.DataFrame:
     """Adds method/uri/protocol/event_time and the module's reject reasons."""
     req = nullif_dash(pl.col("request")).str.extract_groups(_REQUEST_RE)
@@ -210,7 +237,7 @@ def _validate(df: pl.DataFrame) -> pl.DataFrame:
         nullif_dash(pl.col(c)).is_not_null() & ~(to_float(pl.col(c)) >= 0).fill_null(False)
         for c in _NUMERIC
     )
-    reason, detail = _reasons(
+    reason, detail = first_failure(
         (~pl.any_horizontal(times), Reason.MISSING_FIELD, "no time field"),
         (status.is_null(), Reason.MISSING_FIELD, "no status"),
         (pl.col("request").is_null() & method.is_null(), Reason.MISSING_FIELD, "no request"),
@@ -250,8 +277,10 @@ def _canonical(df: pl.DataFrame, layout: _Layout) -> pl.DataFrame:
     df = df.with_columns(
         # The URL's host only when no Host field is logged: varnishncsa puts `localhost`
         # in `%r` when the header is missing.
-        pl.when(pl.col("host").is_null()).then(host_of_url(uri))
-        .otherwise(nullif_dash(pl.col("host"))).alias("host"),
+        pl.when(pl.col("host").is_null())
+        .then(host_of_url(uri))
+        .otherwise(nullif_dash(pl.col("host")))
+        .alias("host"),
         path.alias("path"),
         query.alias("query"),
         to_int(pl.col("status")).alias("status"),
