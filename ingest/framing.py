@@ -138,94 +138,135 @@ def frame(
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends = _line_bounds(buf)
     n = starts.size
-    line_no = np.arange(first_line, first_line + n, dtype=np.int64)
-    lineage: dict[str, pa.Array] = {}
-    if kafka is not None:
-        msg = np.searchsorted(kafka.starts, starts, side="right") - 1
-        first_of_msg = np.searchsorted(starts, kafka.starts, side="left")
-        lineage["_source_line"] = pa.array(np.arange(n) - first_of_msg[msg] + 1)
-        lineage["_source_topic"] = pa.array(np.full(n, kafka.topic, dtype=object), pa.string())
-        lineage["_source_partition"] = pa.array(np.full(n, kafka.partition, dtype=np.int32))
-        lineage["_source_offset"] = pa.array(kafka.offsets[msg].astype(np.int64))
-    else:
-        lineage["_source_line"] = pa.array(line_no)
-    lineage.setdefault("_source_file", pa.array(np.full(n, source_file, dtype=object), pa.string()))
-    for name in ("_source_topic", "_source_partition", "_source_offset"):
-        lineage.setdefault(name, pa.nulls(n, RAW_LINES_SCHEMA.field(name).type))
-
-    # Zero-copy view of the buffer; each value still ends with its terminator.
-    bounds = np.concatenate((starts, [buf.size])).astype(np.int64)
-    with_eol = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), n, [None, pa.py_buffer(bounds), pa.py_buffer(data)]
-    )
     lengths = ends - starts
-    eol = bounds[1:] - ends  # 0, 1 ('\n') or 2 ('\r\n')
-    raw = pc.binary_slice(with_eol, 0, -1)
-    raw = pc.if_else(pa.array(eol == 0), with_eol, raw)
-    raw = pc.if_else(pa.array(eol == 2), pc.binary_slice(raw, 0, -1), raw)
 
     # 0 = fine, else an index into _FRAMING_REASONS (first failing check wins).
     reason = np.zeros(n, dtype=np.int8)
     reason[_invalid_utf8_lines(data, starts)] = 1
     reason[(lengths > MAX_LINE_BYTES) & (reason == 0)] = 2
+    control = np.flatnonzero((buf < 32) & (buf != 9) & (buf != 10) & (buf != 13))
+    if control.size:
+        at = np.searchsorted(starts, control, side="right") - 1
+        at = at[control < ends[at]]  # a '\r' before '\n' is a terminator, not garbage
+        reason[at[reason[at] == 0]] = 3
     ok = reason == 0
-    # Cast is safe once invalid lines are blanked out.
-    text = pc.if_else(pa.array(ok), raw, pa.scalar(b"", pa.large_binary())).cast(pa.large_string())
-    garbage = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL_CHARS), False))
-    reason[garbage & ok] = 3
+    first_byte = buf[np.minimum(starts, max(buf.size - 1, 0))] if n else starts
+    directive = ok & (lengths > 0) & (first_byte == ord("#"))
+    blank = ok & _blank_lines(buf, starts, ends)
+    good = ok & ~directive & ~blank
 
-    frame_df = pl.DataFrame(
+    headers, header_idx = _header_ids(data, starts, ends, directive, header)
+    lines = pa.table(
         {
-            "raw": pl.from_arrow(raw),
-            "text": pl.from_arrow(text),
-            "_reason": pl.Series(reason).replace_strict(_FRAMING_REASONS, return_dtype=pl.String),
-            **{k: pl.from_arrow(v) for k, v in lineage.items()},
-        }
+            "raw": _compact(buf, starts[good], ends[good]),
+            "header": pa.DictionaryArray.from_arrays(
+                pa.array(header_idx[good], pa.int32(), mask=header_idx[good] < 0),
+                pa.array(headers, pa.string()),
+            ),
+            **_lineage(starts, good, first_line, source_file, kafka),
+        },
+        schema=RAW_LINES_SCHEMA,
     )
-    stripped = pl.col("text").str.strip_chars()
-    is_directive = pl.col("_reason").is_null() & pl.col("text").str.starts_with("#")
-    is_blank = pl.col("_reason").is_null() & (stripped == "")
-    fields_value = pl.col("text").str.replace(r"^#Fields:\s*", "").str.strip_chars()
-    frame_df = frame_df.with_columns(
-        pl.when(is_directive & pl.col("text").str.contains(r"^#Fields:"))
-        .then(fields_value)
-        .otherwise(None)
-        .forward_fill()
-        .fill_null(pl.lit(header, dtype=pl.String))
-        .alias("header"),
-        is_directive.alias("_directive"),
-        is_blank.alias("_blank"),
-    )
-    skipped = int(frame_df.select((pl.col("_directive") | pl.col("_blank")).sum()).item())
-    good = frame_df.filter(pl.col("_reason").is_null() & ~pl.col("_directive") & ~pl.col("_blank"))
-    bad = frame_df.filter(pl.col("_reason").is_not_null()).with_columns(
-        pl.lit(None, dtype=pl.String).alias("_detail")
-    )
-    lines = (
-        good.select(
-            pl.col("text").alias("raw"),
-            "header",
-            "_source_file",
-            "_source_line",
-            "_source_topic",
-            "_source_partition",
-            "_source_offset",
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        lineage = _lineage(starts, ~ok, first_line, source_file, kafka)
+        frame_bad = pl.DataFrame(
+            {
+                "raw": pl.Series([data[starts[i] : ends[i]] for i in bad], dtype=pl.Binary),
+                "_reason": pl.Series(reason[bad]).replace_strict(
+                    _FRAMING_REASONS, return_dtype=pl.String
+                ),
+                "_detail": pl.Series([None] * bad.size, dtype=pl.String),
+                **{k: pl.from_arrow(v) for k, v in lineage.items()},
+            }
         )
-        .to_arrow()
-        .cast(RAW_LINES_SCHEMA)
+        rejects = rejects_from(frame_bad, cdn=None, source_format=None, stage=Stage.FRAMING)
+    else:
+        rejects = QUARANTINE_SCHEMA.empty_table()
+    return Framed(lines, rejects, int(directive.sum() + blank.sum()))
+
+
+def _blank_lines(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Lines holding nothing but spaces and tabs (or nothing at all)."""
+    lengths = ends - starts
+    first = buf[np.minimum(starts, max(buf.size - 1, 0))] if starts.size else starts
+    blank = lengths == 0
+    # Only lines that start with white space can be blank; logs have few of them.
+    for i in np.flatnonzero((lengths > 0) & ((first == 32) | (first == 9))):
+        blank[i] = not bytes(buf[starts[i] : ends[i]]).strip()
+    return blank
+
+
+def _compact(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """Large string array of buf[starts[i]:ends[i]], copying the bytes once."""
+    lengths = ends - starts
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    if starts.size and int(offsets[-1]) == int(ends[-1] - starts[0]) and np.all(starts[1:] == ends[:-1]):
+        values = buf[starts[0] : ends[-1]]
+    else:
+        # Mark each kept interval, then keep the bytes inside one.
+        delta = np.zeros(buf.size + 1, dtype=np.int8)
+        delta[starts] += 1
+        delta[ends] -= 1
+        values = buf[np.cumsum(delta[:-1], dtype=np.int8) > 0]
+    return pa.LargeStringArray.from_buffers(
+        starts.size, pa.py_buffer(offsets), pa.py_buffer(values.tobytes())
     )
-    rejects = (
-        rejects_from(bad, cdn=None, source_format=None, stage=Stage.FRAMING)
-        if bad.height
-        else QUARANTINE_SCHEMA.empty_table()
-    )
-    return Framed(lines, rejects, skipped)
+
+
+def _header_ids(
+    data: bytes, starts: np.ndarray, ends: np.ndarray, directive: np.ndarray, header: str | None
+) -> tuple[list[str | None], np.ndarray]:
+    """Distinct `#Fields:` values and, per line, the index of the one in force (-1: none)."""
+    headers: list[str | None] = [header]
+    marker = np.full(starts.size, -1, dtype=np.int64)
+    # Directives are a handful per file: a Python loop over them is cheap.
+    for i in np.flatnonzero(directive):
+        text = data[starts[i] : ends[i]].decode("utf-8")
+        if text.startswith("#Fields:"):
+            headers.append(text[len("#Fields:") :].strip())
+            marker[i] = len(headers) - 1
+    idx = np.maximum.accumulate(np.where(marker >= 0, marker, 0)) if starts.size else marker
+    if header is None:
+        idx = np.where(idx == 0, -1, idx)
+    return headers, idx
+
+
+def _lineage(
+    starts: np.ndarray,
+    keep: np.ndarray,
+    first_line: int,
+    source_file: str | None,
+    kafka: KafkaPositions | None,
+) -> dict[str, pa.Array]:
+    """Lineage columns for the lines selected by `keep`."""
+    n = int(keep.sum())
+    zeros = np.zeros(n, dtype=np.int32)
+    if kafka is not None:
+        msg = np.searchsorted(kafka.starts, starts, side="right") - 1
+        first_of_msg = np.searchsorted(starts, kafka.starts, side="left")
+        line_in_msg = np.arange(starts.size) - first_of_msg[msg] + 1
+        return {
+            "_source_file": pa.nulls(n, pa.string()),
+            "_source_line": pa.array(line_in_msg[keep].astype(np.int64)),
+            "_source_topic": pa.DictionaryArray.from_arrays(zeros, pa.array([kafka.topic])),
+            "_source_partition": pa.array(np.full(n, kafka.partition, dtype=np.int32)),
+            "_source_offset": pa.array(kafka.offsets[msg][keep].astype(np.int64)),
+        }
+    line_no = np.arange(first_line, first_line + starts.size, dtype=np.int64)
+    return {
+        "_source_file": pa.DictionaryArray.from_arrays(zeros, pa.array([source_file], pa.string())),
+        "_source_line": pa.array(line_no[keep]),
+        "_source_topic": pa.nulls(n, pa.dictionary(pa.int32(), pa.string())),
+        "_source_partition": pa.nulls(n, pa.int32()),
+        "_source_offset": pa.nulls(n, pa.int64()),
+    }
 
 
 def last_header(framed: Framed) -> str | None:
     """The `#Fields:` directive in force after the last line (for chunked reading)."""
     col = framed.lines.column("header")
-    return col[-1].as_py() if len(col) else None
+    return col[len(col) - 1].as_py() if len(col) else None
 
 
 def join_lines(raw: pa.Array | pa.ChunkedArray) -> bytes:

@@ -47,14 +47,15 @@ class Reason(StrEnum):
 
 # RawLines: `raw` is valid UTF-8 text without the line terminator (framing quarantines
 # invalid UTF-8 before a parser sees it). `header` carries the active W3C `#Fields:`
-# directive for CloudFront standard logs and is null elsewhere.
+# directive for CloudFront standard logs and is null elsewhere. Columns that repeat one
+# value per batch are dictionary-encoded, so a batch costs no per-line copies of them.
 RAW_LINES_SCHEMA = pa.schema(
     [
-        pa.field("raw", pa.string(), nullable=False),
-        pa.field("header", pa.string()),
-        pa.field("_source_file", pa.string()),
+        pa.field("raw", pa.large_string(), nullable=False),
+        pa.field("header", pa.dictionary(pa.int32(), pa.string())),
+        pa.field("_source_file", pa.dictionary(pa.int32(), pa.string())),
         pa.field("_source_line", pa.int64()),
-        pa.field("_source_topic", pa.string()),
+        pa.field("_source_topic", pa.dictionary(pa.int32(), pa.string())),
         pa.field("_source_partition", pa.int32()),
         pa.field("_source_offset", pa.int64()),
     ]
