@@ -1,10 +1,12 @@
 """Markdown tables for the README generated from the code, so the docs cannot drift.
 
-`python -m cdn_offload.docgen` prints them; a unit test checks the README holds them
-verbatim.
+`python -m cdn_offload.docgen` rewrites the tables between `<!-- NAME -->` and
+`<!-- /NAME -->` markers in README.md; a unit test checks the README holds them verbatim.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ingest import schema
 
@@ -46,13 +48,41 @@ def mapping_table() -> str:
     return "\n".join(lines)
 
 
+def formats_table() -> str:
+    from ingest import formats
+
+    lines = ["| `--format` | CDN | what it reads |", "|---|---|---|"]
+    for name in formats.FORMAT_MODULES:
+        mod = formats.module(name)
+        cdn = getattr(mod, "CDNS", {}).get(name, mod.CDN)
+        text = getattr(mod, "DESCRIPTIONS", {}).get(name, mod.DESCRIPTION)
+        lines.append(f"| `{name}` | {cdn} | {text} |")
+    return "\n".join(lines)
+
+
+TABLES = {
+    "formats-table": formats_table,
+    "schema-table": schema_table,
+    "status-table": status_table,
+    "mapping-table": mapping_table,
+}
+
+
+def render(text: str) -> str:
+    """`text` with every generated table between its markers brought up to date."""
+    for name, build in TABLES.items():
+        start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+        if start not in text:
+            continue
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1] if end in rest else rest
+        text = f"{head}{start}\n{build()}\n{end}{tail}"
+    return text
+
+
 def main() -> None:
-    for title, table in (
-        ("schema", schema_table()),
-        ("status flags", status_table()),
-        ("vendor mapping", mapping_table()),
-    ):
-        print(f"<!-- {title} -->\n{table}\n")
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    readme.write_text(render(readme.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 if __name__ == "__main__":
