@@ -49,8 +49,13 @@ def expand_inputs(paths: Iterable[str]) -> list[Path]:
 
 
 def _looks_binary(chunk: bytes) -> bool:
+    """More than 5% control bytes in the first 8 KiB: an image or archive, not a text log.
+
+    One corrupted line does not make a whole log binary; framing quarantines such lines.
+    """
     head = chunk[:8192]
-    return b"\x00" in head and head.count(b"\x00") > len(head) // 100
+    control = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+    return control > len(head) // 20
 
 
 def ingest_file(
