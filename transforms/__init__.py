@@ -1,0 +1,1 @@
+"""Offload analytics: path templates, minute rollups, offload metrics and flags."""
