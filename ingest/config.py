@@ -75,9 +75,21 @@ def describe_validation_error(exc: ValidationError, prefix: str) -> str:
     """One line per bad setting, naming it: `ingest.chunk_bytes: Input should be ...`."""
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(settings)"
-        lines.append(f"{prefix}.{loc}: {err['msg']}")
+        loc = ".".join(str(p) for p in err["loc"])
+        # Cross-field checks name their settings in the message itself.
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{prefix}.{loc}: {message}" if loc else f"{prefix}: {message}")
     return "\n".join(lines)
+
+
+def config_error(exc: ValidationError, prefix: str) -> ConfigError:
+    """A ConfigError naming the bad setting (or, for several, listing one per line)."""
+    errors = exc.errors()
+    if len(errors) == 1:
+        loc = ".".join(str(p) for p in errors[0]["loc"])
+        message = errors[0]["msg"].removeprefix("Value error, ")
+        return ConfigError(f"{prefix}.{loc}" if loc else prefix, message)
+    return ConfigError(prefix, "\n" + describe_validation_error(exc, prefix))
 
 
 def load_settings(config_file: str | None = None, **overrides: Any) -> IngestSettings:
@@ -91,4 +103,4 @@ def load_settings(config_file: str | None = None, **overrides: Any) -> IngestSet
     try:
         return IngestSettings(**values)
     except ValidationError as exc:
-        raise ConfigError("ingest", describe_validation_error(exc, "ingest")) from exc
+        raise config_error(exc, "ingest") from exc

@@ -9,6 +9,7 @@ Credentials and region come from the usual AWS environment and config files;
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -64,6 +65,57 @@ class Location:
             and i.path.endswith(".parquet")
             and not any(part.startswith((".", "_")) for part in i.path[len(self.path) :].split("/"))
         )
+
+
+def fsync_dir(path: str) -> None:
+    """Make a rename or unlink inside local directory `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes(target: Location, data: bytes) -> None:
+    """Write `data` to `target` atomically: readers see the old content or all the new one.
+
+    Local files are written under a dot-prefixed temporary name, fsynced and renamed;
+    an S3 put is atomic by itself.
+
+    Raises:
+        OSError: the write failed (nothing partial is left under the target name).
+    """
+    if not target.is_local:
+        with target.fs.open_output_stream(target.path) as out:
+            out.write(data)
+        return
+    parent, name = target.path.rsplit("/", 1)
+    os.makedirs(parent, exist_ok=True)
+    tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target.path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    fsync_dir(parent)
+
+
+def list_names(folder: Location) -> list[str]:
+    """Names of the files directly inside `folder` (none if it does not exist), sorted."""
+    infos = folder.fs.get_file_info(pafs.FileSelector(folder.path, allow_not_found=True))
+    return sorted(i.base_name for i in infos if i.type == pafs.FileType.File)
+
+
+def delete_file(target: Location) -> None:
+    """Remove `target`; a file already gone is not an error."""
+    try:
+        target.fs.delete_file(target.path)
+    except FileNotFoundError:
+        return
 
 
 def _s3_filesystem() -> pafs.S3FileSystem:
