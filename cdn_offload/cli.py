@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # kafka-python logs every connection at INFO; operators need its warnings only.
+        logging.getLogger("kafka").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -121,19 +121,9 @@ class LocalBroker:
 
     def create_topics(self, topics: dict[str, int]) -> None:
         """Create each topic with its partition count; existing topics are left as they are."""
-        from kafka import KafkaAdminClient
-        from kafka.admin import NewTopic
-        from kafka.errors import TopicAlreadyExistsError
+        from ingest.kafka_admin import ensure_topics
 
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id="cdn-offload")
-        try:
-            for name, partitions in topics.items():
-                try:
-                    admin.create_topics([NewTopic(name, partitions, 1)])
-                except TopicAlreadyExistsError:
-                    log.info("Topic already exists.", extra={"topic": name})
-        finally:
-            admin.close()
+        ensure_topics({"bootstrap_servers": self.bootstrap_servers, "client_id": "cdn-offload"}, topics)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after `timeout_s`); idempotent."""
