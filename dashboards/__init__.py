@@ -1,0 +1,1 @@
+"""Streamlit dashboard: live offload, drill-down, post-match view and data quality."""
