@@ -65,6 +65,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--port", type=int, default=8501, metavar="P", help="dashboard port (default 8501)"
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=9400,
+        metavar="P",
+        help="health/metrics port of the first consumer; the others follow (default 9400)",
+    )
     parser.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     parser.add_argument(
         "--exit-after-s", type=float, metavar="S", help="stop by itself after S seconds (CI, tests)"
@@ -91,5 +98,6 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         dashboard=not args.no_dashboard,
         exit_after_s=args.exit_after_s,
+        metrics_port=args.metrics_port,
     )
     return run_demo(opts)

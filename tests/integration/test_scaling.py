@@ -13,7 +13,13 @@ import pytest
 from cdn_offload.generator import GeneratorConfig, generate
 from ingest.replay import load_lines, replay
 from ingest.storage import resolve
-from tests.integration.kafka.support import REPO, fast_group_env, range_records, read_table, wait_for
+from tests.integration.kafka.support import (
+    REPO,
+    fast_group_env,
+    range_records,
+    read_table,
+    wait_for,
+)
 from transforms.config import load_settings as load_transform_settings
 from transforms.rollups import rebuild_rollups
 
@@ -23,12 +29,29 @@ PARTITIONS = 6
 CONSUMERS = 3
 
 
-def _consumers(n: int, servers: str, topic: str, group: str, out: Path) -> list[subprocess.Popen[bytes]]:
+def _consumers(
+    n: int, servers: str, topic: str, group: str, out: Path
+) -> list[subprocess.Popen[bytes]]:
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "cdn_offload", "ingest", "kafka", "--bootstrap-servers", servers,
-             "--topic", topic, "--group", group, "--out", str(out)],
-            cwd=REPO, env=fast_group_env(), stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "cdn_offload",
+                "ingest",
+                "kafka",
+                "--bootstrap-servers",
+                servers,
+                "--topic",
+                topic,
+                "--group",
+                group,
+                "--out",
+                str(out),
+            ],
+            cwd=REPO,
+            env=fast_group_env(),
+            stderr=subprocess.PIPE,
         )
         for _ in range(n)
     ]
@@ -57,7 +80,9 @@ def _rollups(out: Path) -> pl.DataFrame:
     return frame.sort(frame.columns)
 
 
-def test_consumer_group_output_equals_a_single_consumer(tmp_path, kafka_broker, topic_factory, producer):
+def test_consumer_group_output_equals_a_single_consumer(
+    tmp_path, kafka_broker, topic_factory, producer
+):
     match = tmp_path / "match"
     generate(GeneratorConfig(rows=40_000, cdns=("cloudflare",), duration_min=60), str(match))
     topic = topic_factory(partitions=PARTITIONS)
