@@ -46,6 +46,51 @@ class TemplateRule(BaseModel):
         return value
 
 
+class SuggestionSettings(BaseModel):
+    """Thresholds of the cache-policy suggestion rules (docs/suggestions.md explains each)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    """Compute suggestions in analyze (they read raw requests; off keeps analyze on rollups only)."""
+    evidence_max_rows: int = Field(default=1_000_000, ge=1000)
+    """Above this many logged requests of the studied templates, evidence reads whole
+    5-minute blocks of the window drawn at random (deterministically), weighted up."""
+    min_requests: int = Field(default=100, ge=1)
+    """GET/HEAD requests a template, or one CDN's slice of it, needs before rules judge it."""
+    min_addressable_share: float = Field(default=0.05, gt=0.0, le=1.0)
+    """Origin requests a cause must explain, as a share of the scope's GET/HEAD requests."""
+    min_explained_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    """Share of the scope's origin requests one cause must explain for its rule to fire."""
+    errors_min_share: float = Field(default=0.25, gt=0.0, le=1.0)
+    """Share of origin requests that must be origin errors for ERRORS_NOT_CACHED."""
+    query_min_request_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    short_ttl_s: int = Field(default=10, ge=1)
+    """A repeat miss of an object whose max-age is at most this counts as an expiry."""
+    assumed_ttl_s: int = Field(default=60, ge=1)
+    """TTL the estimates assume for a template whose logs carry no max-age at all."""
+    live_manifest_ttl_s: int = Field(default=2, ge=1)
+    suggested_s_maxage_s: int = Field(default=10, ge=1)
+    stale_while_revalidate_s: int = Field(default=30, ge=1)
+    negative_ttl_s: int = Field(default=5, ge=1)
+    stale_if_error_s: int = Field(default=300, ge=1)
+    personal_min_repeat_objects: int = Field(default=10, ge=1)
+    personal_min_single_client_share: float = Field(default=0.9, gt=0.0, le=1.0)
+    shared_min_multi_client_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    not_cacheable_min_requests_per_key: float = Field(default=5.0, gt=0.0)
+    long_tail_min_objects: int = Field(default=100, ge=2)
+    outlier_min_gap: float = Field(default=0.05, gt=0.0, le=1.0)
+    significance_z: float = Field(default=3.0, ge=0.0)
+    """Standard errors a gap between two offload ratios must exceed to count."""
+    spike_factor: float = Field(default=2.0, gt=1.0)
+    """A minute is a spike when its requests reach this multiple of the rolling median."""
+    spike_window_min: int = Field(default=15, ge=1)
+    collapsing_min_gap: float = Field(default=0.05, gt=0.0, le=1.0)
+    snapshot_min_requests: int = Field(default=1000, ge=1)
+    capacity_peak_minutes: int = Field(default=5, ge=1)
+    """Busiest minutes (by distinct clients) the per-viewer rates of capacity come from."""
+
+
 class TransformSettings(BaseSettings):
     """Settings of rollups, offload metrics and flags."""
 
@@ -64,6 +109,8 @@ class TransformSettings(BaseSettings):
     """Templates kept per host and hour; rarer ones are counted under `/{other}`."""
     top_templates: int = Field(default=50, ge=1)
     """Templates listed in the analyze output, by requests."""
+    suggestions: SuggestionSettings = SuggestionSettings()
+    """Cache-policy suggestion rules (`[transforms.suggestions]` in the TOML file)."""
 
     @model_validator(mode="after")
     def _severity_order(self) -> TransformSettings:

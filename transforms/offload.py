@@ -21,7 +21,8 @@ from transforms import models, rollups
 from transforms.config import TransformSettings
 from transforms.errors import NoDataError
 from transforms.rollup_schema import ROLLUP_SCHEMA, RUN_PARAMS_SCHEMA
-from transforms.suggestions import suggestions_for
+from transforms.suggestions import non_cacheable_suggestions, suggestions_for
+from transforms.suggestions import prepare as prepare_suggestions
 
 log = logging.getLogger(__name__)
 Source = Literal["auto", "raw", "rollups"]
@@ -164,6 +165,8 @@ def build_marts(
     models.build(con, "intermediate/int_offload_ratios_by_minute_computed")
     for mart in MART_MODELS:
         models.build(con, mart)
+    # Suggestions (issue 5): parameters, raw requests and lazy evidence views.
+    prepare_suggestions(con, data, settings, window, source)
     return len(files)
 
 
@@ -232,6 +235,8 @@ def report(
             {**_metrics(t, ["path_template"]), "flagged": t["path_template"] in flagged_templates}
             for t in templates
         ],
+        # Templates served with never-cacheable methods (POST beacons): suggestions only.
+        "non_cacheable_templates": non_cacheable_suggestions(con),
     }
 
 

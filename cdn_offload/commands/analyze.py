@@ -209,6 +209,8 @@ def render_table(result: dict[str, Any]) -> None:
             cells.append(_text(f["suggestions"][0].get("code") if f["suggestions"] else ""))
         flags.add_row(*cells)
     console.print(flags)
+    if with_suggestions or result.get("non_cacheable_templates"):
+        console.print(_suggestions_table(result))
     console.print(_metrics_table("Top templates", result["templates"][:20], ["path_template"]))
     if result["non_cacheable"]:
         nc = Table(title="Non-cacheable methods (excluded from offload)", title_justify="left")
@@ -217,3 +219,33 @@ def render_table(result: dict[str, Any]) -> None:
         for r in result["non_cacheable"]:
             nc.add_row(_text(r["method"]), _num(r["requests"]), _num(r["origin_requests"]))
         console.print(nc)
+
+
+def _suggestions_table(result: dict[str, Any]) -> Any:
+    """One line per suggestion under each flagged template (issue 5), best gain first."""
+    from rich.table import Table
+
+    table = Table(title="Suggestions", title_justify="left", show_lines=False)
+    table.add_column("template / code", overflow="fold", min_width=16)
+    table.add_column("cdn", overflow="fold")
+    table.add_column("offload after", justify="right", no_wrap=True)
+    table.add_column("origin saved", justify="right", no_wrap=True)
+    table.add_column("action", overflow="fold", ratio=1)
+    scopes = [(f["path_template"], f["cdn"], f["suggestions"]) for f in result["flagged"]]
+    scopes += [
+        (t["path_template"], None, t["suggestions"])
+        for t in result.get("non_cacheable_templates", [])
+    ]
+    for template, cdn, suggestions in scopes:
+        if not suggestions:
+            continue
+        table.add_row(_text(template), _text(cdn or "all"), "", "", "", style="bold")
+        for s in suggestions:
+            table.add_row(
+                _text(f"  {s['code']}"),
+                _text(s["cdn"] or "all"),
+                _pct(s["estimated_request_offload_after"]),
+                _num(s["estimated_origin_requests_saved"]),
+                _text(s["action"]),
+            )
+    return table
