@@ -60,11 +60,34 @@ def formats_table() -> str:
     return "\n".join(lines)
 
 
+def bench_parse_table() -> str:
+    import json
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "results" / "parse.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    lines = [
+        "| format | lines | lines/s per core | target | reference on the same data |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for fmt, row in results.items():
+        ref = ""
+        if row.get("pyarrow_json_reader_lines_per_s"):
+            ref = f"pyarrow's JSON reader alone: {row['pyarrow_json_reader_lines_per_s']:,}/s"
+        if row.get("goaccess_lines_per_s"):
+            ref = f"GoAccess 1.7: {row['goaccess_lines_per_s']:,}/s"
+        target = f"{row['target']:,}" if row.get("target") else "-"
+        lines.append(
+            f"| `{fmt}` | {int(row['lines']):,} | {int(row['lines_per_s_per_core']):,} | {target} | {ref} |"
+        )
+    return "\n".join(lines)
+
+
 TABLES = {
     "formats-table": formats_table,
     "schema-table": schema_table,
     "status-table": status_table,
     "mapping-table": mapping_table,
+    "bench-parse": bench_parse_table,
 }
 
 

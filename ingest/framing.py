@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest import line_scan
 from ingest.errors import FramingError
 from ingest.normalize import rejects_from
 from ingest.records import QUARANTINE_SCHEMA, RAW_LINES_SCHEMA, Reason, Stage
@@ -85,35 +86,6 @@ def decompress(data: bytes, name: str) -> bytes:
         ) from exc
 
 
-def _line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    newlines = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
-    ends = np.concatenate((newlines, [buf.size])).astype(np.int64)
-    if starts[-1] == buf.size:  # terminated last line: no empty record after it
-        starts, ends = starts[:-1], ends[:-1]
-    # Drop a '\r' before the '\n'.
-    has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
-    ends = ends - has_cr
-    return starts, ends
-
-
-def _invalid_utf8_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
-    """Indices of lines holding invalid UTF-8; loops once per bad sequence only."""
-    bad: list[int] = []
-    pos = 0
-    while pos < len(data):
-        try:
-            data[pos:].decode("utf-8")
-            break
-        except UnicodeDecodeError as exc:
-            where = pos + exc.start
-            line = int(np.searchsorted(starts, where, side="right")) - 1
-            bad.append(line)
-            nxt = line + 1
-            pos = int(starts[nxt]) if nxt < starts.size else len(data)
-    return np.asarray(bad, dtype=np.int64)
-
-
 def frame(
     data: bytes,
     *,
@@ -135,20 +107,20 @@ def frame(
     Returns:
         Framed lines; every line is in `lines`, in `rejects`, or counted in `skipped`.
     """
+    if data and not data.endswith(b"\n"):
+        data = data + b"\n"  # one copy of the blob beats special-casing the last line
     buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = _line_bounds(buf)
+    starts, ends, next_starts = line_scan.line_bounds(buf)
     n = starts.size
     lengths = ends - starts
 
     # 0 = fine, else an index into _FRAMING_REASONS (first failing check wins).
     reason = np.zeros(n, dtype=np.int8)
-    reason[_invalid_utf8_lines(data, starts)] = 1
+    if not line_scan.is_utf8(buf):
+        reason[line_scan.invalid_utf8_lines(buf, starts)] = 1
     reason[(lengths > MAX_LINE_BYTES) & (reason == 0)] = 2
-    control = np.flatnonzero((buf < 32) & (buf != 9) & (buf != 10) & (buf != 13))
-    if control.size:
-        at = np.searchsorted(starts, control, side="right") - 1
-        at = at[control < ends[at]]  # a '\r' before '\n' is a terminator, not garbage
-        reason[at[reason[at] == 0]] = 3
+    at = line_scan.control_lines(buf, starts, ends, n)
+    reason[at[reason[at] == 0]] = 3
     ok = reason == 0
     first_byte = buf[np.minimum(starts, max(buf.size - 1, 0))] if n else starts
     directive = ok & (lengths > 0) & (first_byte == ord("#"))
@@ -158,7 +130,7 @@ def frame(
     headers, header_idx = _header_ids(data, starts, ends, directive, header)
     lines = pa.table(
         {
-            "raw": _compact(buf, starts[good], ends[good]),
+            "raw": line_scan.compact(buf, starts, ends, next_starts, good),
             "header": pa.DictionaryArray.from_arrays(
                 pa.array(header_idx[good], pa.int32(), mask=header_idx[good] < 0),
                 pa.array(headers, pa.string()),
@@ -195,23 +167,6 @@ def _blank_lines(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     for i in np.flatnonzero((lengths > 0) & ((first == 32) | (first == 9))):
         blank[i] = not bytes(buf[starts[i] : ends[i]]).strip()
     return blank
-
-
-def _compact(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """Large string array of buf[starts[i]:ends[i]], copying the bytes once."""
-    lengths = ends - starts
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    if starts.size and int(offsets[-1]) == int(ends[-1] - starts[0]) and np.all(starts[1:] == ends[:-1]):
-        values = buf[starts[0] : ends[-1]]
-    else:
-        # Mark each kept interval, then keep the bytes inside one.
-        delta = np.zeros(buf.size + 1, dtype=np.int8)
-        delta[starts] += 1
-        delta[ends] -= 1
-        values = buf[np.cumsum(delta[:-1], dtype=np.int8) > 0]
-    return pa.LargeStringArray.from_buffers(
-        starts.size, pa.py_buffer(offsets), pa.py_buffer(values.tobytes())
-    )
 
 
 def _header_ids(
@@ -271,17 +226,26 @@ def last_header(framed: Framed) -> str | None:
 
 def join_lines(raw: pa.Array | pa.ChunkedArray) -> bytes:
     """The values of `raw` joined by newlines, vectorised (used by the JSON readers)."""
+    return joined_buffer(raw).to_pybytes()
+
+
+def joined_buffer(raw: pa.Array | pa.ChunkedArray, first: str | None = None) -> pa.Buffer:
+    """Each value of `raw` (after `first`, when given) followed by a newline, in one buffer."""
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
+    if first is not None:
+        raw = pa.concat_arrays([pa.array([first], raw.type), raw])
     if len(raw) == 0:
-        return b""
-    raw = raw.cast(pa.large_string())
+        return pa.py_buffer(b"")
+    if raw.type != pa.large_string():
+        raw = raw.cast(pa.large_string())
     empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
     joined = pc.binary_join_element_wise(raw, empty, newline)
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
         joined.offset : joined.offset + len(joined) + 1
     ]
-    return joined.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+    start = int(offsets[0])
+    return joined.buffers()[2].slice(start, int(offsets[-1]) - start)
 
 
 def iter_chunks(data: bytes, name: str, chunk_bytes: int) -> Iterator[bytes]:
@@ -305,13 +269,17 @@ def iter_chunks(data: bytes, name: str, chunk_bytes: int) -> Iterator[bytes]:
             piece = stream.read(chunk_bytes)
             if not piece:
                 break
-            block = carry + piece
-            cut = block.rfind(b"\n")
+            cut = piece.rfind(b"\n")
             if cut < 0:
-                carry = block
+                carry += piece
                 continue
-            carry = block[cut + 1 :]
-            yield block[: cut + 1]
+            # One copy at most: the carried tail plus this piece up to its last newline.
+            if carry or cut + 1 < len(piece):
+                chunk = b"".join((carry, memoryview(piece)[: cut + 1]))
+            else:
+                chunk = piece
+            carry = piece[cut + 1 :]
+            yield chunk
     except (OSError, pa.ArrowInvalid) as exc:
         if carry:
             yield carry

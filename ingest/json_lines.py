@@ -3,7 +3,8 @@
 pyarrow's JSON reader parses a whole block at C speed but fails the block on one bad
 line. `read_json_lines` parses the batch in one call and, only when that fails, splits
 it around the row the reader names (bisecting when it names none): a clean batch pays
-nothing and one poison line never sinks its neighbours.
+nothing and one poison line never sinks its neighbours. `json_scalars` builds on it for
+vendors that write numbers either bare or quoted.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
 
-from ingest.framing import join_lines
+from ingest.framing import joined_buffer
 from ingest.records import Reason
 
 _BLOCK = 1 << 24
+# Lines that quote_scalars rewrites: some bare scalar right after `":`.
+NEEDS_QUOTING = r'":\s*[-0-9tf]'
 _ROW_HINT = re.compile(r"in row (\d+)$")
+_ROW_NUMBERS = re.compile(r"in row (\d+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,37 @@ class JsonLines:
     bad_detail: list[str]
 
 
-def _read(data: bytes, schema: pa.Schema) -> pa.Table:
-    return pj.read_json(
-        pa.BufferReader(data),
-        read_options=pj.ReadOptions(use_threads=False, block_size=max(_BLOCK, len(data) + 1)),
-        parse_options=pj.ParseOptions(
-            explicit_schema=schema,
-            unexpected_field_behavior="ignore",
-            newlines_in_values=False,
-        ),
-    )
+def read_table(raw: pa.Array, schema: pa.Schema | None, block_bytes: int | None = None) -> pa.Table:
+    """Rows of `raw` (one JSON text per value) read against `schema` (inferred when None).
+
+    One block by default, so that "in row N" of an error counts from the first value.
+    `block_bytes` reads in blocks of that size, which is faster, but only safe for
+    batches known to hold no line whose first value is `null` (see the comment below).
+
+    Raises:
+        pa.ArrowInvalid: a line does not parse.
+    """
+    # pyarrow 26 crashes (SIGSEGV) when the first value of a block is `null`; a leading
+    # `{}` row keeps the reader away from that case and is dropped again.
+    data = joined_buffer(raw, first="{}")
+    block = block_bytes or max(_BLOCK, data.size + 1)
+    try:
+        table = pj.read_json(
+            pa.BufferReader(data),
+            read_options=pj.ReadOptions(use_threads=False, block_size=block),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema,
+                unexpected_field_behavior="ignore" if schema is not None else "infer",
+                newlines_in_values=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise pa.ArrowInvalid(_ROW_NUMBERS.sub(_row_before, str(exc))) from exc
+    return table.slice(1)
+
+
+def _row_before(match: re.Match[str]) -> str:
+    return f"in row {int(match.group(1)) - 1}"
 
 
 def _reason_of(exc: Exception) -> Reason:
@@ -80,7 +105,7 @@ def read_json_lines(raw: pa.Array | pa.ChunkedArray, schema: pa.Schema) -> JsonL
             continue
         chunk = raw.slice(lo, hi - lo)
         try:
-            table = _read(join_lines(chunk), schema)
+            table = read_table(chunk, schema)
             if table.num_rows != hi - lo:
                 raise pa.ArrowInvalid("row count differs from line count")
         except pa.ArrowInvalid as exc:
@@ -104,8 +129,9 @@ def read_json_lines(raw: pa.Array | pa.ChunkedArray, schema: pa.Schema) -> JsonL
     if tables:
         table = pa.concat_tables(tables)
         index = np.concatenate(good)
-        order = np.argsort(index, kind="stable")
-        table, index = table.take(pa.array(order)), index[order]
+        if not bool(np.all(index[1:] > index[:-1])):
+            order = np.argsort(index, kind="stable")
+            table, index = table.take(pa.array(order)), index[order]
     else:
         table, index = schema.empty_table(), np.empty(0, dtype=np.int64)
     order_bad = sorted(range(len(bad)), key=bad.__getitem__)
@@ -139,23 +165,8 @@ def quote_scalars(body: pl.Series, pattern: str) -> pl.Series:
     lets one all-string schema read both. Only lines holding a bare scalar at all go
     through the capture regex.
     """
-    needs = body.str.contains(r'":\s*[-0-9tf]').fill_null(False)
+    needs = body.str.contains(NEEDS_QUOTING).fill_null(False)
     if not needs.any():
         return body
     fixed = body.filter(needs).str.replace_all(pattern, '${1}"${2}"')
     return body.clone().scatter(needs.arg_true(), fixed)
-
-
-def read_aligned(body: pl.Series, schema: pa.Schema) -> pl.DataFrame:
-    """One row per value of `body`: the `schema` columns (null for bad lines), `_reason`, `_detail`."""
-    parsed = read_json_lines(body.to_arrow(), schema)
-    n = body.len()
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[parsed.index] = np.arange(parsed.index.size)
-    fields = pl.from_arrow(parsed.table.take(pa.array(pos, mask=pos < 0)))
-    assert isinstance(fields, pl.DataFrame)
-    nulls = pl.repeat(None, n, dtype=pl.String, eager=True)
-    return fields.with_columns(
-        nulls.scatter(parsed.bad_index, parsed.bad_reason).alias("_reason"),
-        nulls.clone().scatter(parsed.bad_index, parsed.bad_detail).alias("_detail"),
-    )

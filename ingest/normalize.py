@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ingest import line_scan
 from ingest.records import QUARANTINE_SCHEMA, ParseResult, Reason, Stage
 from ingest.schema import CANONICAL_FIELDS, CANONICAL_SCHEMA, LINEAGE_COLUMNS, STATUS_FLAGS
 
@@ -56,22 +57,65 @@ def first_reason(*checks: tuple[pl.Expr, Reason]) -> pl.Expr:
 def percent_decode(series: pl.Series) -> pl.Series:
     """Percent-decode every value once; values that would not be valid UTF-8 stay as they are.
 
-    '+' is kept (it means space only in form bodies, not in paths or headers).
+    '+' is kept (it means space only in form bodies, not in paths or headers). `%XY`
+    with two hex digits is decoded wherever it stands, as DuckDB's `url_decode` does.
     """
     if series.len() == 0:
         return series
     needs = series.str.contains("%", literal=True).fill_null(False)
     if not needs.any():
         return series
-    todo = pl.DataFrame({"v": series.filter(needs)})
-    con = duckdb.connect()
-    con.register("todo", todo.to_arrow())
-    decoded = pl.from_arrow(
-        con.sql("select coalesce(try(url_decode(v)), v) as v from todo").to_arrow_table()
-    )
-    con.close()
-    assert isinstance(decoded, pl.DataFrame)
-    return series.clone().scatter(needs.arg_true(), decoded["v"])
+    if needs.all():  # e.g. user agents logged with %20 for every space
+        decoded = _url_decode(series.to_arrow().cast(pa.large_string()))
+        return pl.Series(series.name, decoded, dtype=pl.String)
+    todo = series.filter(needs).to_arrow().cast(pa.large_string())
+    decoded = pl.Series(_url_decode(todo), dtype=pl.String)
+    return series.clone().scatter(needs.arg_true(), decoded)
+
+
+_HEX = np.full(256, -1, dtype=np.int16)
+for _digits, _base in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
+    _HEX[np.frombuffer(_digits, dtype=np.uint8)] = np.arange(len(_digits)) + _base
+
+
+def _url_decode(values: pa.Array) -> pa.Array:
+    """Decoded large strings of non-null `values`; a value decoding to invalid UTF-8 is kept."""
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[
+        values.offset : values.offset + n + 1
+    ]
+    data = values.buffers()[2]
+    buf = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    buf = buf[int(offsets[0]) : int(offsets[-1])]
+    offsets = offsets - offsets[0]
+    pct = np.flatnonzero(buf == ord("%"))
+    owner = np.searchsorted(offsets, pct, side="right") - 1
+    inside = pct + 2 < offsets[owner + 1]
+    pct, owner = pct[inside], owner[inside]
+    high, low = _HEX[buf[pct + 1]], _HEX[buf[pct + 2]]
+    hexa = (high >= 0) & (low >= 0)
+    pct, owner = pct[hexa], owner[hexa]
+    byte = (high[hexa] * 16 + low[hexa]).astype(np.uint8)
+    out, out_offsets = _apply_escapes(buf, offsets, pct, owner, byte)
+    invalid = line_scan.invalid_utf8_lines(out, out_offsets[:-1])
+    if invalid.size:  # those values keep their escapes
+        keep = ~np.isin(owner, invalid)
+        out, out_offsets = _apply_escapes(buf, offsets, pct[keep], owner[keep], byte[keep])
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out))
+
+
+def _apply_escapes(
+    buf: np.ndarray, offsets: np.ndarray, pct: np.ndarray, owner: np.ndarray, byte: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(data, offsets) with each `%XY` at `pct` replaced by `byte`."""
+    out = buf.copy()
+    out[pct] = byte
+    keep = np.ones(buf.size, dtype=bool)
+    keep[pct + 1] = False
+    keep[pct + 2] = False
+    removed = np.zeros(offsets.size, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=offsets.size - 1) * 2, out=removed[1:])
+    return out[keep], offsets - removed
 
 
 def split_url(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -85,9 +129,16 @@ def split_url(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return path, query
 
 
+_SCHEME = r"^[A-Za-z][A-Za-z0-9+.-]*://"
+_HOST = r"(\[[^\]]*\]|[^:/?#]*)"
+
+
 def host_of_url(expr: pl.Expr) -> pl.Expr:
     """Host part (no port, no userinfo) of an absolute URL, else null."""
-    return expr.str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)", 1)
+    # Only a URL holding '@' can carry userinfo; the regex without that group is faster.
+    at = expr.str.contains("@", literal=True)
+    with_userinfo = pl.when(at).then(expr).str.extract(_SCHEME + r"(?:[^@/?#]*@)?" + _HOST, 1)
+    return pl.when(at).then(with_userinfo).otherwise(expr.str.extract(_SCHEME + _HOST, 1))
 
 
 def rejects_from(
@@ -198,3 +249,21 @@ def first_failure(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Exp
         reason = pl.when(hit).then(pl.lit(code.value)).otherwise(reason)
         detail = pl.when(hit).then(pl.lit(text)).otherwise(detail)
     return reason, detail
+
+
+def with_first_failure(
+    df: pl.DataFrame, *checks: tuple[pl.Expr, Reason, str]
+) -> tuple[pl.DataFrame, pl.Expr, pl.Expr]:
+    """`first_failure` evaluating each condition once: `df` with the index of the first
+    failing check in `_check`, and (reason, detail) expressions reading it."""
+    index: pl.Expr = pl.lit(None, dtype=pl.UInt16)
+    for i, (cond, _, _) in reversed(list(enumerate(checks))):
+        index = pl.when(cond.fill_null(False)).then(pl.lit(i, dtype=pl.UInt16)).otherwise(index)
+    codes = {i: code.value for i, (_, code, _) in enumerate(checks)}
+    texts = {i: text for i, (_, _, text) in enumerate(checks)}
+    check = pl.col("_check")
+    return (
+        df.with_columns(index.alias("_check")),
+        check.replace_strict(codes, default=None, return_dtype=pl.String),
+        check.replace_strict(texts, default=None, return_dtype=pl.String),
+    )

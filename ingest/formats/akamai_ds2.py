@@ -44,8 +44,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import quote_scalars, read_json_lines, scalar_pattern
-from ingest.normalize import finish, first_failure, percent_decode
+from ingest.json_scalars import read_aligned
+from ingest.normalize import finish, percent_decode, with_first_failure
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import AKAMAI_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -70,9 +70,8 @@ _KEYS = (
     *("country", "reqId", "rspContentType", "maxAgeSec", "reqEndTimeMSec", "isMidgress"),
     *("turnAroundTimeMSec", "transferTimeMSec", "timeToFirstByte", "serverCountry"),
 )
+# Bare numbers and booleans under our keys read as their text, so all are strings.
 _SCHEMA = pa.schema([(k, pa.string()) for k in _KEYS])
-# A bare number/boolean after one of our keys; quoted so the all-string schema fits.
-_SCALAR_RE = scalar_pattern(_KEYS)
 _NUMERIC = (
     *("bytes", "totalBytes", "maxAgeSec", "reqEndTimeMSec", "turnAroundTimeMSec"),
     *("transferTimeMSec", "timeToFirstByte"),
@@ -94,21 +93,15 @@ def _num(key: str) -> pl.Expr:
     return _a(key).cast(pl.Float64, strict=False)
 
 
+def _json_fields(raw: pl.Series) -> pl.DataFrame:
+    """`a_<key>` columns and reader `_reason`/`_detail`, one row per JSON line of `raw`."""
+    fields = read_aligned(raw, _SCHEMA, _KEYS)
+    return fields.select(pl.exclude("_reason", "_detail").name.prefix("a_"), "_reason", "_detail")
+
+
 def _json_part(df: pl.DataFrame) -> pl.DataFrame:
     """`_idx`, `a_<key>` columns and reader `_reason`/`_detail` for JSON lines."""
-    body = quote_scalars(df["raw"], _SCALAR_RE)
-    parsed = read_json_lines(body.to_arrow().cast(pa.string()), _SCHEMA)
-    fields = pl.from_arrow(parsed.table)
-    assert isinstance(fields, pl.DataFrame)
-    idx = df["_idx"].to_numpy()
-    good = fields.select(pl.all().name.prefix("a_")).with_columns(
-        pl.Series("_idx", idx[parsed.index], dtype=pl.UInt32)
-    )
-    bad = pl.DataFrame(
-        {"_idx": idx[parsed.bad_index], "_reason": parsed.bad_reason, "_detail": parsed.bad_detail},
-        schema={"_idx": pl.UInt32, "_reason": pl.String, "_detail": pl.String},
-    )
-    return pl.concat([good, bad], how="diagonal")
+    return _json_fields(df["raw"]).with_columns(df["_idx"])
 
 
 def _structured_part(df: pl.DataFrame) -> pl.DataFrame:
@@ -159,12 +152,19 @@ def parse(lines: RawLines) -> ParseResult:
     frame = pl.from_arrow(lines)
     assert isinstance(frame, pl.DataFrame)
     df = frame.with_row_index("_idx")
-    is_json = pl.col("raw").str.strip_chars_start().str.starts_with("{")
-    parts = pl.concat(
-        [_json_part(df.filter(is_json)), _structured_part(df.filter(~is_json))],
-        how="diagonal_relaxed",
-    )
-    df = df.join(parts, on="_idx", how="left").sort("_idx")
+    raw = pl.col("raw")
+    # Only lines not starting with '{' need the (copying) strip to be classified.
+    brace = raw.str.starts_with("{")
+    stripped = pl.when(~brace).then(raw).str.strip_chars_start().str.starts_with("{")
+    is_json = df.select(brace | stripped.fill_null(False)).to_series()
+    if is_json.all():
+        df = df.hstack(_json_fields(df["raw"]))
+    else:
+        parts = pl.concat(
+            [_json_part(df.filter(is_json)), _structured_part(df.filter(~is_json))],
+            how="diagonal_relaxed",
+        )
+        df = df.join(parts, on="_idx", how="left").sort("_idx")
     path_raw = pl.col("a_reqPath")
     seconds = _num("reqTimeSec")
     timing = [_num(k) for k in ("reqEndTimeMSec", "turnAroundTimeMSec", "transferTimeMSec")]
@@ -211,7 +211,7 @@ def parse(lines: RawLines) -> ParseResult:
     for key in _NUMERIC:
         bad = _a(key).is_not_null() & _num(key).is_null()
         checks.append((bad, Reason.BAD_NUMBER, key))
-    reason, detail = first_failure(*checks)
+    df, reason, detail = with_first_failure(df, *checks)
     df = df.with_columns(
         pl.coalesce(pl.col("_reason"), reason).alias("_reason"),
         pl.coalesce(pl.col("_detail"), detail).alias("_detail"),

@@ -31,8 +31,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import quote_scalars, read_aligned, scalar_pattern
-from ingest.normalize import finish, first_failure, host_of_url, split_url, to_float, to_int
+from ingest.json_scalars import read_aligned
+from ingest.normalize import finish, host_of_url, split_url, to_float, to_int, with_first_failure
 from ingest.records import RAW_LINES_SCHEMA, ParseResult, RawLines, Reason
 from ingest.schema import (
     AZURE_CACHE_STATUS,
@@ -78,17 +78,14 @@ _SCHEMA = pa.schema(
         )
     ]
 )
-# Quoted before parsing, so "200" and 200, "true" and true read the same.
-_SCALARS = scalar_pattern(
-    (
-        "httpStatusCode",
-        "requestBytes",
-        "responseBytes",
-        "timeTaken",
-        "timeToFirstByte",
-        "isReceivedFromClient",
-    ),
-    either_case=True,
+# Read as their text in either spelling, so "200" and 200, "true" and true read the same.
+_SCALARS = (
+    "httpStatusCode",
+    "requestBytes",
+    "responseBytes",
+    "timeTaken",
+    "timeToFirstByte",
+    "isReceivedFromClient",
 )
 _ACCESS_CATEGORIES = ("frontdooraccesslog", "azurecdnaccesslog")
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
@@ -108,7 +105,7 @@ def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with one column per canonical property name, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    fields = read_aligned(quote_scalars(base["raw"], _SCALARS), _SCHEMA)
+    fields = read_aligned(lines.column("raw"), _SCHEMA, _SCALARS, either_case=True)
     props = pl.col("properties")
     fields = fields.select(
         *[pl.coalesce([pl.col(n) for n in names]).alias(key) for key, names in _ENVELOPE.items()],
@@ -180,7 +177,8 @@ def parse(lines: RawLines) -> ParseResult:
         c("trackingReference").alias("request_id"),
     )
     category = c("category").str.to_lowercase()
-    reason, detail = first_failure(
+    df, reason, detail = with_first_failure(
+        df,
         (
             c("raw").str.contains(_ENVELOPE_RE),
             Reason.MISSING_FIELD,

@@ -24,8 +24,8 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import quote_scalars, read_aligned, scalar_pattern
-from ingest.normalize import finish, first_failure, split_url, to_float, to_int
+from ingest.json_scalars import read_aligned
+from ingest.normalize import finish, split_url, to_float, to_int, with_first_failure
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import CLOUDFLARE_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -51,8 +51,8 @@ _STRING_FIELDS = (
     "EdgeResponseContentType",
     "EdgeServerIP",
 )
-# Numbers and booleans are quoted before parsing (see _quote_scalars), so every field
-# is read as a string and a quoted number never fails a line.
+# Numbers and booleans are read as their text (see json_scalars.read_scalar_lines), so
+# every field is a string and a quoted number never fails a line.
 _SCALAR_FIELDS = (
     "EdgeResponseStatus",
     "EdgeResponseBytes",
@@ -66,7 +66,7 @@ _SCALAR_FIELDS = (
     "WorkerSubrequest",
 )
 _SCHEMA = pa.schema([(name, pa.string()) for name in _STRING_FIELDS + _SCALAR_FIELDS])
-_SCALARS = scalar_pattern(("EdgeStartTimestamp", "EdgeEndTimestamp", *_SCALAR_FIELDS))
+_SCALARS = ("EdgeStartTimestamp", "EdgeEndTimestamp", *_SCALAR_FIELDS)
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _CACHE_STATUS = {k: v.value for k, v in CLOUDFLARE_CACHE_STATUS.items()}
 _SERVED = [
@@ -88,7 +88,7 @@ def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with one string column per schema field, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    return base.hstack(read_aligned(quote_scalars(base["raw"], _SCALARS), _SCHEMA))
+    return base.hstack(read_aligned(lines.column("raw"), _SCHEMA, _SCALARS))
 
 
 def _timestamp(value: pl.Expr) -> pl.Expr:
@@ -187,7 +187,8 @@ def parse(lines: RawLines) -> ParseResult:
         .otherwise(1.0)
         .alias("sample_weight"),
     )
-    reason, detail = first_failure(
+    df, reason, detail = with_first_failure(
+        df,
         (c("EdgeStartTimestamp").is_null(), Reason.MISSING_FIELD, "EdgeStartTimestamp"),
         (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "EdgeStartTimestamp"),
         (c("ClientRequestMethod").is_null(), Reason.MISSING_FIELD, "ClientRequestMethod"),

@@ -207,8 +207,12 @@ def parse(lines: RawLines) -> ParseResult:
     df = df.with_row_index("_idx").with_columns(
         pl.col("raw").str.strip_chars_end("\t").str.split("\t").alias("_vals")
     )
-    groups = df.partition_by("header", as_dict=True, maintain_order=True)
-    df = pl.concat([_fields_of(g, key[0]) for key, g in groups.items()]).sort("_idx")
+    headers = lines.column("header").unique()
+    if len(headers) == 1:  # the usual case: one #Fields directive for the whole batch
+        df = _fields_of(df, headers[0].as_py())
+    else:
+        groups = df.partition_by("header", as_dict=True, maintain_order=True)
+        df = pl.concat([_fields_of(g, key[0]) for key, g in groups.items()]).sort("_idx")
 
     date, time = pl.col("date"), pl.col("time")
     stamp = (

@@ -42,8 +42,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import quote_scalars, read_json_lines, scalar_pattern
-from ingest.normalize import finish, first_failure, host_of_url, split_url
+from ingest.json_scalars import read_aligned
+from ingest.normalize import finish, host_of_url, split_url, with_first_failure
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import FASTLY_STATES, FASTLY_SUFFIXES, CacheStatus, EventTimeKind
 
@@ -67,9 +67,6 @@ _SCHEMA = pa.schema(
     [(k, pa.string()) for k in _KEYS]
     + [("http", pa.struct([("protocol", pa.string()), ("useragent", pa.string())]))]
 )
-# A bare number/boolean after one of our keys. Inside a JSON string every '"' is
-# preceded by a backslash, so `[{,]\s*"key"` only ever matches real object keys.
-_SCALAR_RE = scalar_pattern(_KEYS)
 _SUFFIX_RE = "(?:" + "|".join(re.escape(s) for s in FASTLY_SUFFIXES) + ")+$"
 _URL_RE = r"^(/|[A-Za-z][A-Za-z0-9+.-]*://)"
 # Keys whose value must be a number when present.
@@ -128,24 +125,19 @@ def http_version(expr: pl.Expr) -> pl.Expr:
 
 def _read(df: pl.DataFrame) -> pl.DataFrame:
     """`df` plus a `j_<key>` column per JSON key and the JSON reader's `_reason`/`_detail`."""
-    body = quote_scalars(df["raw"].str.replace(_PREFIX_RE, ""), _SCALAR_RE)
-    parsed = read_json_lines(body.to_arrow().cast(pa.string()), _SCHEMA)
-    fields = pl.from_arrow(parsed.table)
-    assert isinstance(fields, pl.DataFrame)
-    fields = (
-        fields.with_columns(
-            pl.col("http").struct.field("protocol").alias("http_protocol"),
-            pl.col("http").struct.field("useragent").alias("http_useragent"),
-        )
-        .drop("http")
-        .select(pl.all().name.prefix("j_"))
-        .with_columns(pl.Series("_idx", parsed.index, dtype=pl.UInt32))
+    text = df["raw"]
+    if text.str.starts_with("<").any():  # `classic` syslog prefix on some lines
+        text = text.str.replace(_PREFIX_RE, "")
+    # Bare numbers and booleans under our keys read as their text.
+    fields = read_aligned(text, _SCHEMA, _KEYS)
+    fields = fields.select(
+        pl.exclude("http", "_reason", "_detail").name.prefix("j_"),
+        pl.col("http").struct.field("protocol").alias("j_http_protocol"),
+        pl.col("http").struct.field("useragent").alias("j_http_useragent"),
+        "_reason",
+        "_detail",
     )
-    bad = pl.DataFrame(
-        {"_idx": parsed.bad_index, "_reason": parsed.bad_reason, "_detail": parsed.bad_detail},
-        schema={"_idx": pl.UInt32, "_reason": pl.String, "_detail": pl.String},
-    )
-    return df.join(fields, on="_idx", how="left").join(bad, on="_idx", how="left").sort("_idx")
+    return df.hstack(fields)
 
 
 def _j(*keys: str) -> pl.Expr:
@@ -247,7 +239,7 @@ def parse(lines: RawLines) -> ParseResult:
         _j("request_id").alias("request_id"),
     )
     df = _cache(df)
-    reason, detail = first_failure(*_checks(url))
+    df, reason, detail = with_first_failure(df, *_checks(url))
     df = df.with_columns(
         pl.coalesce(pl.col("_reason"), reason).alias("_reason"),
         pl.coalesce(pl.col("_detail"), detail).alias("_detail"),

@@ -22,8 +22,8 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-from ingest.json_lines import quote_scalars, read_aligned, scalar_pattern
-from ingest.normalize import finish, first_failure, host_of_url, split_url, to_float, to_int
+from ingest.json_scalars import read_aligned
+from ingest.normalize import finish, host_of_url, split_url, to_float, to_int, with_first_failure
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import CacheStatus, EventTimeKind, OriginRequest
 
@@ -52,9 +52,9 @@ _SCHEMA = pa.schema(
         ("jsonPayload", pa.struct([("statusDetails", pa.string()), ("cacheId", pa.string())])),
     ]
 )
-# Numbers and booleans are quoted before parsing, so a number written either way
+# Numbers and booleans are read as their text, so a number written either way
 # (int64 fields are JSON strings in LogEntry, int32 ones are numbers) reads the same.
-_SCALARS = scalar_pattern(("status", "requestSize", "responseSize", *_CACHE_FLAGS))
+_SCALARS = ("status", "requestSize", "responseSize", *_CACHE_FLAGS)
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _NORMAL_OUTCOMES = (
     "response_sent_by_backend",
@@ -69,7 +69,7 @@ def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with the parsed schema columns, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    return base.hstack(read_aligned(quote_scalars(base["raw"], _SCALARS), _SCHEMA))
+    return base.hstack(read_aligned(lines.column("raw"), _SCHEMA, _SCALARS))
 
 
 def _cache_columns(req: pl.Expr, details: pl.Expr) -> list[pl.Expr]:
@@ -157,7 +157,8 @@ def parse(lines: RawLines) -> ParseResult:
         .then(pl.lit(True))
         .alias("incomplete"),
     )
-    reason, detail = first_failure(
+    df, reason, detail = with_first_failure(
+        df,
         (c("timestamp").is_null(), Reason.MISSING_FIELD, "timestamp"),
         (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "timestamp"),
         (req.is_null(), Reason.MISSING_FIELD, "httpRequest"),

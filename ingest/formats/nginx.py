@@ -26,12 +26,12 @@ import pyarrow as pa
 from ingest.json_lines import read_json_lines
 from ingest.normalize import (
     finish,
-    first_failure,
     host_of_url,
     nullif_dash,
     split_url,
     to_float,
     to_int,
+    with_first_failure,
 )
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import NGINX_CACHE_STATUS, VARNISH_HANDLING, CacheStatus, EventTimeKind
@@ -237,7 +237,8 @@ def _validate(df: pl.DataFrame) -> pl.DataFrame:
         nullif_dash(pl.col(c)).is_not_null() & ~(to_float(pl.col(c)) >= 0).fill_null(False)
         for c in _NUMERIC
     )
-    reason, detail = first_failure(
+    df, reason, detail = with_first_failure(
+        df,
         (~pl.any_horizontal(times), Reason.MISSING_FIELD, "no time field"),
         (status.is_null(), Reason.MISSING_FIELD, "no status"),
         (pl.col("request").is_null() & method.is_null(), Reason.MISSING_FIELD, "no request"),

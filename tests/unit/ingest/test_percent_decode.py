@@ -1,0 +1,47 @@
+import random
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.normalize import percent_decode
+
+pytestmark = pytest.mark.unit
+
+_ATOMS = ["%", "%2", "%20", "%2B", "%25", "%zz", "%e2%82%ac", "%E2%82", "%ac", "%C3%A9", "%FF",
+          "%00", "%0a", "a", "/", "+", "é", "€", "%%41", "%4", "%41"]  # fmt: skip
+
+
+def _duckdb_decode(series: pl.Series) -> list[str | None]:
+    """The reference: DuckDB's url_decode, keeping values that would be invalid UTF-8."""
+    con = duckdb.connect()
+    con.register("todo", pl.DataFrame({"v": series}).to_arrow())
+    out = con.sql("select coalesce(try(url_decode(v)), v) as v from todo").fetchall()
+    con.close()
+    return [row[0] for row in out]
+
+
+def test_matches_duckdb_url_decode_on_random_values():
+    rnd = random.Random(3)
+    for _ in range(100):
+        values = [
+            "".join(rnd.choice(_ATOMS) for _ in range(rnd.randrange(0, 8)))
+            if rnd.random() > 0.1
+            else None
+            for _ in range(rnd.randrange(1, 30))
+        ]
+        series = pl.Series(values, dtype=pl.String)
+        assert percent_decode(series).to_list() == _duckdb_decode(series), values
+
+
+@pytest.mark.parametrize(
+    ("value", "decoded"),
+    [
+        pytest.param("Mozilla/5.0%20(X11)", "Mozilla/5.0 (X11)", id="every-row-encoded"),
+        pytest.param("/a%41", "/aA", id="escape-at-end"),
+        pytest.param("/a%4", "/a%4", id="short-escape-at-end"),
+        pytest.param("/%e2%82%ac%FF", "/%e2%82%ac%FF", id="invalid-utf8-kept-whole"),
+    ],
+)
+def test_edge_cases(value, decoded):
+    assert percent_decode(pl.Series([value, value])).to_list() == [decoded, decoded]
