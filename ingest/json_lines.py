@@ -23,7 +23,7 @@ from ingest.records import Reason
 
 _BLOCK = 1 << 24
 # Lines that quote_scalars rewrites: some bare scalar right after `":`.
-NEEDS_QUOTING = r'":\s*[-0-9tf]'
+NEEDS_QUOTING = r'"\s*:\s*[-0-9tf]'
 _ROW_HINT = re.compile(r"in row (\d+)$")
 _ROW_NUMBERS = re.compile(r"in row (\d+)$", re.MULTILINE)
 

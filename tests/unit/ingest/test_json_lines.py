@@ -21,3 +21,13 @@ def test_bad_lines_are_isolated_with_reasons():
     assert result.table.column("a").to_pylist() == [1, 5]
     assert result.bad_index.tolist() == [1, 2, 3, 5, 6]
     assert result.bad_reason == ["bad_json", "bad_field_type", "bad_json", "bad_json", "bad_json"]
+
+
+def test_bare_numbers_are_quoted_whatever_the_spacing():
+    import polars as pl
+
+    from ingest.json_lines import quote_scalars, scalar_pattern
+
+    body = pl.Series(['{"a" : 5, "b":"x"}', '{"a":6}', '{"a": "7"}'])
+    out = quote_scalars(body, scalar_pattern(["a"]))
+    assert out.to_list() == ['{"a" : "5", "b":"x"}', '{"a":"6"}', '{"a": "7"}']
