@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -106,7 +107,7 @@ def test_consumer_group_output_equals_a_single_consumer(
         ranges.setdefault(int(part), set()).add((int(first), int(last)))
     for spans in ranges.values():
         ordered = sorted(spans)
-        assert all(a[1] < b[0] for a, b in zip(ordered, ordered[1:], strict=False)), ordered
+        assert all(a[1] < b[0] for a, b in pairwise(ordered)), ordered
     assert range_records(str(many)) == [] and range_records(str(one)) == []
 
     # The same rows, hence the same rollups, as one consumer alone.
