@@ -25,7 +25,7 @@ browser-deps:
 demo: $(STAMP)
 	$(BIN)/cdn-offload demo
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)

@@ -123,7 +123,9 @@ class LocalBroker:
         """Create each topic with its partition count; existing topics are left as they are."""
         from ingest.kafka_admin import ensure_topics
 
-        ensure_topics({"bootstrap_servers": self.bootstrap_servers, "client_id": "cdn-offload"}, topics)
+        ensure_topics(
+            {"bootstrap_servers": self.bootstrap_servers, "client_id": "cdn-offload"}, topics
+        )
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after `timeout_s`); idempotent."""

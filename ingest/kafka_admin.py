@@ -8,7 +8,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def ensure_topics(connection: dict[str, Any], topics: dict[str, int], replication: int = 1) -> list[str]:
+def ensure_topics(
+    connection: dict[str, Any], topics: dict[str, int], replication: int = 1
+) -> list[str]:
     """Create each missing topic with its partition count; returns the names created.
 
     Args:

@@ -9,7 +9,9 @@ from tests.golden.regenerate import expected_rows, golden_cases
 CASES = golden_cases()
 
 
-@pytest.mark.parametrize(("sample", "expected"), CASES, ids=[f"{e.parent.name}/{s.name}" for s, e in CASES])
+@pytest.mark.parametrize(
+    ("sample", "expected"), CASES, ids=[f"{e.parent.name}/{s.name}" for s, e in CASES]
+)
 def test_sample_matches_golden(sample, expected):
     want = [json.loads(line) for line in expected.read_text().splitlines() if line]
     got = json.loads(json.dumps(expected_rows(sample), sort_keys=True))

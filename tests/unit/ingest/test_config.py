@@ -12,7 +12,7 @@ def test_defaults_are_private_and_automatic():
 
 def test_unknown_setting_is_named(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[ingest]\nchunk_byte = 5\n')
+    cfg.write_text("[ingest]\nchunk_byte = 5\n")
     with pytest.raises(ConfigError, match=r"ingest\.chunk_byte"):
         load_settings(str(cfg))
 

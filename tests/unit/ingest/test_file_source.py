@@ -50,8 +50,15 @@ def test_every_sample_line_is_written_or_quarantined(tmp_path):
     assert raw_rows(out) == summary.rows_written
     assert quarantine_rows(out) == summary.rows_quarantined
     assert set(summary.by_format) == {
-        "akamai_ds2", "azure_front_door", "cloudflare_logpush", "cloudfront_standard",
-        "cloudfront_realtime", "fastly_json", "gcp_cdn", "nginx", "varnish",
+        "akamai_ds2",
+        "azure_front_door",
+        "cloudflare_logpush",
+        "cloudfront_standard",
+        "cloudfront_realtime",
+        "fastly_json",
+        "gcp_cdn",
+        "nginx",
+        "varnish",
     }
 
 
@@ -95,7 +102,9 @@ def test_inputs_that_are_not_logs_are_reported_by_name(tmp_path):
 def test_bad_lines_keep_source_position_and_bytes(tmp_path):
     src = tmp_path / "in.log"
     lines = (SAMPLES / "cloudflare" / "live_match.log").read_bytes().splitlines(keepends=True)
-    src.write_bytes(lines[0] + b'{"EdgeStartTimestamp": \xff\xfe broken\n' + lines[1] + b"\x00\x01\x02\n")
+    src.write_bytes(
+        lines[0] + b'{"EdgeStartTimestamp": \xff\xfe broken\n' + lines[1] + b"\x00\x01\x02\n"
+    )
     out = tmp_path / "data"
     summary = ingest_files([str(src)], load_settings(out=str(out)))
     assert (summary.rows_written, summary.rows_quarantined) == (2, 2)
@@ -111,8 +120,21 @@ def test_cli_json_summary_and_exit_status(tmp_path):
     src = samples(tmp_path)
     (src / "broken.gz").write_bytes(b"nope")
     proc = subprocess.run(
-        [sys.executable, "-m", "cdn_offload", "ingest", "files", str(src), "--out", str(tmp_path / "d"), "--json"],
-        capture_output=True, text=True, cwd=REPO, check=False,
+        [
+            sys.executable,
+            "-m",
+            "cdn_offload",
+            "ingest",
+            "files",
+            str(src),
+            "--out",
+            str(tmp_path / "d"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert proc.returncode == 1, proc.stderr
     result = json.loads(proc.stdout)
@@ -123,8 +145,21 @@ def test_cli_json_summary_and_exit_status(tmp_path):
 @pytest.mark.parametrize("bad", ["--format nope", "--client-ip hash"])
 def test_cli_bad_settings_name_the_setting(tmp_path, bad):
     proc = subprocess.run(
-        [sys.executable, "-m", "cdn_offload", "ingest", "files", str(SAMPLES), "--out", str(tmp_path), *bad.split()],
-        capture_output=True, text=True, cwd=REPO, check=False,
+        [
+            sys.executable,
+            "-m",
+            "cdn_offload",
+            "ingest",
+            "files",
+            str(SAMPLES),
+            "--out",
+            str(tmp_path),
+            *bad.split(),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert proc.returncode == 2
     assert "configuration error" in proc.stderr

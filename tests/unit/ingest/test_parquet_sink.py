@@ -14,8 +14,14 @@ def rows(times):
     data = {f.name: pa.nulls(n, f.type) for f in CANONICAL_SCHEMA}
     data["event_time"] = pa.array(times, CANONICAL_SCHEMA.field("event_time").type)
     for name, value in {
-        "event_time_kind": "response_end", "cdn": "nginx", "source_format": "nginx", "method": "GET",
-        "path": "/", "cache_status": "HIT", "cache_tier": "edge", "served_from_cache": "yes",
+        "event_time_kind": "response_end",
+        "cdn": "nginx",
+        "source_format": "nginx",
+        "method": "GET",
+        "path": "/",
+        "cache_status": "HIT",
+        "cache_tier": "edge",
+        "served_from_cache": "yes",
         "origin_request": "none",
     }.items():
         data[name] = pa.array([value] * n)
@@ -28,7 +34,9 @@ def rows(times):
 
 def test_rows_land_in_hour_partitions_and_rewrites_replace(tmp_path):
     sink = ParquetSink(resolve(str(tmp_path)))
-    t = rows([datetime(2026, 5, 1, 13, 59, tzinfo=UTC), datetime(2026, 5, 1, 14, 0, tzinfo=UTC)] * 2)
+    t = rows(
+        [datetime(2026, 5, 1, 13, 59, tzinfo=UTC), datetime(2026, 5, 1, 14, 0, tzinfo=UTC)] * 2
+    )
     first = sink.write_rows(t, "file-abc-00000")
     again = sink.write_rows(t, "file-abc-00000")
     assert first == again
