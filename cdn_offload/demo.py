@@ -230,6 +230,10 @@ def run_demo(opts: DemoOptions) -> int:
                 "10",
                 *(("--dashboard-url", f"http://localhost:{opts.port}") if opts.dashboard else ()),
             )
+            # The data-quality suite runs periodically on the live path, never in ingest.
+            demo.spawn(
+                "validate", "validate", "--data", str(demo.lake), "--every-s", "60", quiet=True
+            )
             if opts.dashboard:
                 demo.spawn(
                     "dashboard",

@@ -68,7 +68,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="largest share of UNKNOWN cache statuses per source format (default 0.2)",
     )
     parser.add_argument("--json", action="store_true", help="print the result document as JSON")
+    parser.add_argument(
+        "--every-s",
+        type=float,
+        metavar="S",
+        help="live path: validate again every S seconds until Ctrl-C/SIGTERM (exit status 0)",
+    )
     parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.every_s is None:
+        return run_once(args)
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            run_once(args)
+            stop.wait(args.every_s)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 @contextmanager
@@ -84,7 +107,7 @@ def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_once(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ingest.storage import resolve

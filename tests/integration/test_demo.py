@@ -63,9 +63,12 @@ def test_demo_over_kafka_lands_every_row_and_serves_the_dashboard(tmp_path):
         "consumer-1.log",
         "alerts.log",
         "dashboard.log",
+        "validate.log",
     }
     # Rollups are kept current by the alert evaluator.
     assert (tmp_path / "demo" / "lake" / "rollups").exists()
+    # The data-quality suite ran on the live path and stored its result.
+    assert (tmp_path / "demo" / "lake" / "quality" / "latest.json").exists()
 
 
 def test_demo_from_files_without_kafka(tmp_path):
