@@ -38,13 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"cdn_offload.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cdn_offload.commands.{name}":
-                raise
-            continue
-        mod.register(sub)
+        importlib.import_module(f"cdn_offload.commands.{name}").register(sub)
     return parser
 
 

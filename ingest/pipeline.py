@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest import formats
 from ingest.detect import SNIFF_LINES, detect
@@ -34,6 +36,8 @@ class RunSummary:
     by_format: Counter[str] = field(default_factory=Counter)
     by_reason: Counter[str] = field(default_factory=Counter)
     failed_inputs: list[dict[str, str]] = field(default_factory=list)
+    first_event: datetime | None = None
+    last_event: datetime | None = None
 
     def add(self, fmt: str | None, result: ParseResult, skipped: int = 0) -> None:
         self.lines_read += result.total
@@ -42,10 +46,21 @@ class RunSummary:
         self.lines_skipped += skipped
         if fmt:
             self.by_format[fmt] += result.rows.num_rows
+        if result.rows.num_rows:
+            bounds = pc.min_max(result.rows.column("event_time")).as_py()
+            lo, hi = bounds["min"], bounds["max"]
+            self.first_event = lo if self.first_event is None else min(self.first_event, lo)
+            self.last_event = hi if self.last_event is None else max(self.last_event, hi)
         if result.rejects.num_rows:
             codes = result.rejects.column("reason_code").value_counts().to_pylist()
             for item in codes:
                 self.by_reason[item["values"]] += item["counts"]
+
+    def event_window(self) -> tuple[datetime, datetime] | None:
+        """[first, last] event time of the rows written, end exclusive; None without rows."""
+        if self.first_event is None or self.last_event is None:
+            return None
+        return self.first_event, self.last_event + timedelta(milliseconds=1)
 
     def as_json(self) -> dict[str, object]:
         return {

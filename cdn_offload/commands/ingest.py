@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 
+from cdn_offload.commands import ingest_kafka
 from cdn_offload.progress import byte_progress
 
 
@@ -45,14 +47,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     files.add_argument(
         "--json", action="store_true", help="print one JSON summary object at the end"
     )
+    files.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="skip the data-quality suite over the event window just written (run by default)",
+    )
     files.set_defaults(func=run_files)
-    try:
-        from cdn_offload.commands import ingest_kafka  # type: ignore[attr-defined,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if exc.name != "cdn_offload.commands.ingest_kafka":
-            raise
-    else:
-        ingest_kafka.register(kinds)
+    ingest_kafka.register(kinds)
 
 
 def run_files(args: argparse.Namespace) -> int:
@@ -82,6 +83,11 @@ def run_files(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/red] {exc}")
         return 1
     result = summary.as_json()
+    window = summary.event_window()
+    if window and not args.no_validate:
+        result["validation"] = _validate(args.out, window)
+        if not args.json:
+            err.print(f"  data quality: {result['validation']}", markup=False)
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
@@ -98,3 +104,15 @@ def run_files(args: argparse.Namespace) -> int:
                 f"[red]not ingested[/red] {failed['file']}: {failed['reason']}: {failed['detail']}"
             )
     return 1 if summary.failed_inputs else 0
+
+
+def _validate(out: str, window: tuple[datetime, datetime]) -> str:
+    """Batch path: the GX suite over the event window just written; the result is stored."""
+    from transforms.quality import store_validation, validate
+
+    result = validate(out, window[0], window[1])
+    store_validation(out, result)
+    if result["success"]:
+        return "passed"
+    names = ", ".join(str(n) for n in result["failed_checks"][:5])
+    return f"failed ({names}); see `cdn-offload validate --data {out}`"

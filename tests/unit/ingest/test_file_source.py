@@ -140,6 +140,9 @@ def test_cli_json_summary_and_exit_status(tmp_path):
     result = json.loads(proc.stdout)
     assert result["rows_written"] + result["rows_quarantined"] == result["lines_read"]
     assert [f["reason"] for f in result["failed_inputs"]] == ["bad_compression"]
+    # The batch path always runs the data-quality suite over what it wrote, and stores it.
+    assert result["validation"].split(" ")[0] in {"passed", "failed"}
+    assert (tmp_path / "d" / "quality" / "latest.json").exists()
 
 
 @pytest.mark.parametrize("bad", ["--format nope", "--client-ip hash"])
