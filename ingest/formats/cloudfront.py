@@ -162,6 +162,37 @@ def first_value(*names: str) -> pl.Expr:
     return pl.coalesce([nullif_dash(pl.col(n)) for n in names])
 
 
+def shared_columns() -> list[pl.Expr]:
+    """Canonical columns whose CloudFront field names are the same in standard and real-time logs."""
+    return [
+        nullif_dash(pl.col("x-edge-location")).alias("pop"),
+        nullif_dash(pl.col("cs-method")).alias("method"),
+        *cache_columns(
+            pl.col("x-edge-response-result-type"),
+            pl.col("x-edge-result-type"),
+            pl.col("x-edge-detailed-result-type"),
+            pl.col("status"),
+        ),
+        to_int(pl.col("sc-bytes")).alias("bytes_sent"),
+        to_int(pl.col("cs-bytes")).alias("request_bytes"),
+        (to_float(pl.col("time-taken")) * 1000).round(3).alias("time_taken_ms"),
+        (to_float(pl.col("time-to-first-byte")) * 1000).round(3).alias("ttfb_ms"),
+        nullif_dash(pl.col("sc-content-type")).alias("content_type"),
+        nullif_dash(pl.col("c-ip")).alias("client_key"),
+        nullif_dash(pl.col("cs-protocol-version")).alias("protocol"),
+        nullif_dash(pl.col("x-edge-request-id")).alias("request_id"),
+    ]
+
+
+def decode_log_encoding(df: pl.DataFrame) -> pl.DataFrame:
+    """Path, user agent and content type with CloudFront's log encoding and the wire encoding undone."""
+    return df.with_columns(
+        decode_twice(df["path"]).alias("path"),
+        decode_twice(df["user_agent"]).alias("user_agent"),
+        decode_twice(df["content_type"]).alias("content_type"),
+    )
+
+
 def _fields_of(group: pl.DataFrame, header: str | None) -> pl.DataFrame:
     """One column per used field (null when the header lacks it) plus `_reason`/`_detail`."""
     n = pl.col("_vals").list.len()
@@ -241,32 +272,13 @@ def parse(lines: RawLines) -> ParseResult:
         .alias("_detail"),
     )
     df = df.with_columns(
-        nullif_dash(pl.col("x-edge-location")).alias("pop"),
         first_value("x-host-header", "cs(Host)").alias("host"),
-        nullif_dash(pl.col("cs-method")).alias("method"),
         nullif_dash(pl.col("cs-uri-stem")).alias("path"),
         pl.col("cs-uri-query").alias("query"),
-        *cache_columns(
-            pl.col("x-edge-response-result-type"),
-            pl.col("x-edge-result-type"),
-            pl.col("x-edge-detailed-result-type"),
-            pl.col("status"),
-        ),
-        to_int(pl.col("sc-bytes")).alias("bytes_sent"),
-        to_int(pl.col("cs-bytes")).alias("request_bytes"),
-        (to_float(pl.col("time-taken")) * 1000).round(3).alias("time_taken_ms"),
-        (to_float(pl.col("time-to-first-byte")) * 1000).round(3).alias("ttfb_ms"),
-        nullif_dash(pl.col("sc-content-type")).alias("content_type"),
-        nullif_dash(pl.col("c-ip")).alias("client_key"),
         nullif_dash(pl.col("cs(User-Agent)")).alias("user_agent"),
-        nullif_dash(pl.col("cs-protocol-version")).alias("protocol"),
-        nullif_dash(pl.col("x-edge-request-id")).alias("request_id"),
+        *shared_columns(),
     )
-    df = df.with_columns(
-        decode_twice(df["path"]).alias("path"),
-        decode_twice(df["user_agent"]).alias("user_agent"),
-        decode_twice(df["content_type"]).alias("content_type"),
-    )
+    df = decode_log_encoding(df)
     return finish(
         df,
         cdn=CDN,

@@ -37,13 +37,13 @@ from ingest.errors import ConfigError
 from ingest.formats.cloudfront import (
     EDGE_LOCATION_RE,
     bad_number,
-    cache_columns,
-    decode_twice,
+    decode_log_encoding,
     first_value,
     header_fields,
+    shared_columns,
     status_code,
 )
-from ingest.normalize import finish, first_reason, nullif_dash, split_url, to_float, to_int
+from ingest.normalize import finish, first_reason, nullif_dash, split_url
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import EventTimeKind
 
@@ -134,34 +134,15 @@ def _canonical(df: pl.DataFrame, sample_weight: float) -> ParseResult:
         .then(pl.lit("non-numeric byte count or duration"))
         .otherwise(pl.col("_detail"))
         .alias("_detail"),
-        nullif_dash(pl.col("x-edge-location")).alias("pop"),
         first_value("cs-host", "x-host-header").alias("host"),
-        nullif_dash(pl.col("cs-method")).alias("method"),
         path.alias("path"),
         pl.coalesce(query, nullif_dash(pl.col("cs-uri-query"))).alias("query"),
-        *cache_columns(
-            pl.col("x-edge-response-result-type"),
-            pl.col("x-edge-result-type"),
-            pl.col("x-edge-detailed-result-type"),
-            pl.col("status"),
-        ),
-        to_int(pl.col("sc-bytes")).alias("bytes_sent"),
-        to_int(pl.col("cs-bytes")).alias("request_bytes"),
-        (to_float(pl.col("time-taken")) * 1000).round(3).alias("time_taken_ms"),
-        (to_float(pl.col("time-to-first-byte")) * 1000).round(3).alias("ttfb_ms"),
-        nullif_dash(pl.col("sc-content-type")).alias("content_type"),
         nullif_dash(pl.col("c-country")).alias("client_country"),
-        nullif_dash(pl.col("c-ip")).alias("client_key"),
         nullif_dash(pl.col("cs-user-agent")).alias("user_agent"),
-        nullif_dash(pl.col("cs-protocol-version")).alias("protocol"),
-        nullif_dash(pl.col("x-edge-request-id")).alias("request_id"),
         pl.lit(sample_weight).alias("sample_weight"),
+        *shared_columns(),
     )
-    df = df.with_columns(
-        decode_twice(df["path"]).alias("path"),
-        decode_twice(df["user_agent"]).alias("user_agent"),
-        decode_twice(df["content_type"]).alias("content_type"),
-    )
+    df = decode_log_encoding(df)
     return finish(
         df,
         cdn=CDN,
