@@ -30,7 +30,7 @@ class IngestSettings(BaseSettings):
     client_ip_mode: Literal["truncate", "hash", "raw"] = "truncate"
     client_ip_hash_key: SecretStr | None = None
     chunk_bytes: int = Field(default=64 << 20, ge=1 << 16)
-    """Decompressed bytes parsed per batch when reading files (bounds memory)."""
+    """Decompressed bytes of a file written to one set of output files (bounds memory)."""
     parquet_compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = "zstd"
     row_group_size: int = Field(default=256_000, ge=1_000)
 

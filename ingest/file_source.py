@@ -15,15 +15,20 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pyarrow as pa
+
 from ingest.config import IngestSettings
 from ingest.errors import FramingError, UnknownFormatError
 from ingest.framing import Framed, frame, iter_chunks, last_header
 from ingest.parquet_sink import ParquetSink
 from ingest.pipeline import RunSummary, parse_framed, resolve_format
-from ingest.records import Reason
+from ingest.records import ParseResult, Reason
 from ingest.storage import resolve
 
 log = logging.getLogger(__name__)
+# Decompressed bytes parsed at a time: measured fastest at 16-32 MiB on CloudFront
+# logs (64 MiB pieces page-fault and miss the caches more).
+PARSE_BYTES = 16 << 20
 
 Progress = Callable[[int], None]
 
@@ -58,6 +63,41 @@ def _looks_binary(chunk: bytes) -> bool:
     return control > len(head) // 20
 
 
+class _Batches:
+    """Parse results of one file, written together once they cover `chunk_bytes` of input.
+
+    Parsing goes in pieces of at most PARSE_BYTES, whose working set stays in the CPU
+    caches; output files still hold up to `chunk_bytes` of input each. Piece and file
+    boundaries depend only on the content and the settings, so names stay deterministic.
+    """
+
+    def __init__(self, sink: ParquetSink, summary: RunSummary, digest: str, chunk_bytes: int):
+        self.sink, self.summary, self.digest, self.chunk_bytes = sink, summary, digest, chunk_bytes
+        self.pending: list[tuple[str, ParseResult, int]] = []
+        self.pending_bytes = 0
+        self.flushed = 0
+
+    def add(self, fmt: str, result: ParseResult, skipped: int, size: int) -> None:
+        self.pending.append((fmt, result, skipped))
+        self.pending_bytes += size
+        if self.pending_bytes >= self.chunk_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        rows = pa.concat_tables([result.rows for _, result, _ in self.pending])
+        rejects = pa.concat_tables([result.rejects for _, result, _ in self.pending])
+        stem = f"file-{self.digest}-{self.flushed:05d}"
+        written = self.sink.write_rows(rows, stem)
+        written += self.sink.write_quarantine(rejects, "file", stem)
+        self.summary.files_written += len(written)
+        for fmt, result, skipped in self.pending:
+            self.summary.add(fmt, result, skipped)
+        self.pending, self.pending_bytes = [], 0
+        self.flushed += 1
+
+
 def ingest_file(
     path: Path, settings: IngestSettings, sink: ParquetSink, summary: RunSummary
 ) -> None:
@@ -68,8 +108,10 @@ def ingest_file(
     fmt: str | None = None if settings.format == "auto" else settings.format
     header: str | None = None
     first_line = 1
+    batches = _Batches(sink, summary, digest, settings.chunk_bytes)
+    piece_bytes = min(settings.chunk_bytes, PARSE_BYTES)
     try:
-        for index, chunk in enumerate(iter_chunks(data, path.name, settings.chunk_bytes)):
+        for index, chunk in enumerate(iter_chunks(data, path.name, piece_bytes)):
             if index == 0 and _looks_binary(chunk):
                 raise FramingError(name, Reason.NOT_A_LOG, "binary content, not a text log")
             framed: Framed = frame(chunk, source_file=name, first_line=first_line, header=header)
@@ -83,12 +125,10 @@ def ingest_file(
                 client_ip_mode=settings.client_ip_mode,
                 client_ip_hash_key=settings.hash_key(),
             )
-            stem = f"file-{digest}-{index:05d}"
-            written = sink.write_rows(result.rows, stem)
-            written += sink.write_quarantine(result.rejects, "file", stem)
-            summary.files_written += len(written)
-            summary.add(fmt, result, framed.skipped)
+            batches.add(fmt, result, framed.skipped, len(chunk))
+        batches.flush()
     except FramingError as exc:
+        batches.flush()  # what was read before the damage is good
         log.error("Input is not a readable log.", extra={"file": name, "reason": exc.reason})
         summary.failed_inputs.append(
             {"file": name, "reason": str(exc.reason), "detail": exc.detail}

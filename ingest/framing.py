@@ -7,13 +7,16 @@ Arrow: the only Python loop runs once per *invalid UTF-8 sequence*, never per li
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import igzip, isal_zlib
 
 from ingest import line_scan
 from ingest.errors import FramingError
@@ -63,6 +66,28 @@ def compression_of(data: bytes) -> str | None:
     return None
 
 
+# What a corrupt or truncated stream raises: zlib-style errors from ISA-L, EOFError for
+# a gzip member cut short, ArrowInvalid/OSError from Arrow's zstd stream.
+# isal's stubs declare `error` as an instance; it is the exception class.
+INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
+_STREAM_ERRORS = (OSError, EOFError, INFLATE_ERROR, pa.ArrowInvalid)
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def _open_stream(data: bytes, codec: str) -> _Readable:
+    """A reader of the decompressed content. Gzip goes through ISA-L (igzip), which
+    inflates about 1.6x faster than zlib: decompression is a large share of ingest."""
+    if codec == "gzip":
+        return igzip.GzipFile(fileobj=io.BytesIO(data))
+    stream: _Readable = pa.CompressedInputStream(pa.BufferReader(data), codec)
+    return stream
+
+
 def decompress(data: bytes, name: str) -> bytes:
     """Plain, gzip (multi-member) or zstd content, by magic bytes, not by file name.
 
@@ -77,13 +102,15 @@ def decompress(data: bytes, name: str) -> bytes:
                 name, Reason.BAD_COMPRESSION, "file name says compressed but content is not"
             )
         return data
+    stream = _open_stream(data, codec)
     try:
-        with pa.CompressedInputStream(pa.BufferReader(data), codec) as stream:
-            return bytes(stream.read())
-    except (OSError, pa.ArrowInvalid) as exc:
+        return bytes(stream.read())
+    except _STREAM_ERRORS as exc:
         raise FramingError(
             name, Reason.BAD_COMPRESSION, f"corrupt or truncated {codec} stream: {exc}"
         ) from exc
+    finally:
+        stream.close()
 
 
 def frame(
@@ -260,9 +287,7 @@ def iter_chunks(data: bytes, name: str, chunk_bytes: int) -> Iterator[bytes]:
         raise FramingError(
             name, Reason.BAD_COMPRESSION, "file name says compressed but content is not"
         )
-    stream: pa.NativeFile = pa.BufferReader(data)
-    if codec is not None:
-        stream = pa.CompressedInputStream(stream, codec)
+    stream: _Readable = pa.BufferReader(data) if codec is None else _open_stream(data, codec)
     carry = b""
     try:
         while True:
@@ -280,7 +305,7 @@ def iter_chunks(data: bytes, name: str, chunk_bytes: int) -> Iterator[bytes]:
                 chunk = piece
             carry = piece[cut + 1 :]
             yield chunk
-    except (OSError, pa.ArrowInvalid) as exc:
+    except _STREAM_ERRORS as exc:
         if carry:
             yield carry
         raise FramingError(

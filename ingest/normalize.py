@@ -9,6 +9,7 @@ normalisation, generic validity checks and the split into rows and rejects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import numpy as np
@@ -235,6 +236,22 @@ def finish(
     rows = rows.cast(CANONICAL_SCHEMA)
     rejects = rejects_from(bad, cdn=cdn, source_format=source_format, stage=Stage.PARSING)
     return ParseResult(rows, rejects)
+
+
+def fill_details(df: pl.DataFrame, details: Mapping[str, pl.Expr]) -> pl.DataFrame:
+    """`_detail` of rejected rows that lack one, by their `_reason` code.
+
+    Detail texts are formatted for the rejected rows only: formatting them for every
+    row (as `when/then` would) costs as much as parsing a clean batch's fields.
+    """
+    todo = df["_reason"].is_not_null() & df["_detail"].is_null()
+    if not todo.any():
+        return df
+    detail: pl.Expr = pl.col("_detail")
+    for code, text in details.items():
+        detail = pl.when(pl.col("_reason") == code).then(text).otherwise(detail)
+    filled = df.filter(todo).select(detail.cast(pl.String)).to_series()
+    return df.with_columns(df["_detail"].cast(pl.String).scatter(todo.arg_true(), filled))
 
 
 def first_failure(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:

@@ -40,7 +40,15 @@ import re
 
 import polars as pl
 
-from ingest.normalize import finish, first_reason, nullif_dash, percent_decode, to_float, to_int
+from ingest.normalize import (
+    fill_details,
+    finish,
+    first_reason,
+    nullif_dash,
+    percent_decode,
+    to_float,
+    to_int,
+)
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import (
     CLOUDFRONT_EDGE_ERRORS,
@@ -51,6 +59,7 @@ from ingest.schema import (
     EventTimeKind,
     OriginRequest,
 )
+from ingest.tsv import FIELD_COUNT, field_count, strip_trailing_tabs, tab_fields
 
 FORMAT = "cloudfront_standard"
 CDN = "cloudfront"
@@ -194,35 +203,42 @@ def decode_log_encoding(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _fields_of(group: pl.DataFrame, header: str | None) -> pl.DataFrame:
-    """One column per used field (null when the header lacks it) plus `_reason`/`_detail`."""
-    n = pl.col("_vals").list.len()
+    """One column per used field (null when the header lacks it), `_reason`, and the
+    declared field count `_declared` (for the detail of a field-count reject)."""
+    fields: list[str] = list(DEFAULT_FIELDS) if header is None else header_fields(header)
+    positions = {name: fields.index(name) if name in fields else None for name in _USED_FIELDS}
+    text = strip_trailing_tabs(group["raw"])
     if header is None:
-        fields: list[str] = list(DEFAULT_FIELDS)
-        bad = ~n.is_in(list(HEADERLESS_COUNTS))
-        reason, detail = Reason.MISSING_HEADER, pl.format("no #Fields directive and {} fields", n)
+        values = tab_fields(text, positions, count=True)
+        bad, reason = ~pl.col(FIELD_COUNT).is_in(list(HEADERLESS_COUNTS)), Reason.MISSING_HEADER
+    elif missing := [name for name in REQUIRED_FIELDS if name not in fields]:
+        values = tab_fields(text, positions)
+        bad, reason = pl.lit(True), Reason.MISSING_FIELD
+        group = group.with_columns(pl.lit(f"#Fields lacks {', '.join(missing)}").alias("_detail"))
     else:
-        fields = header_fields(header)
-        missing = [name for name in REQUIRED_FIELDS if name not in fields]
-        if missing:
-            bad, reason = pl.lit(True), Reason.MISSING_FIELD
-            detail = pl.lit(f"#Fields lacks {', '.join(missing)}")
-        else:
-            last_required = max(fields.index(r) + 1 for r in REQUIRED_FIELDS)
-            need = max(min(len(fields), MIN_FIELDS), last_required)
-            bad, reason = n < need, Reason.BAD_FIELD_COUNT
-            detail = pl.format("{} fields, #Fields declares {}", n, pl.lit(len(fields)))
-    values = [
-        pl.col("_vals").list.get(fields.index(name), null_on_oob=True).alias(name)
-        if name in fields
-        else pl.lit(None, dtype=pl.String).alias(name)
-        for name in _USED_FIELDS
-    ]
-    return group.select(
-        pl.exclude("_vals", "header"),
-        *values,
-        pl.when(bad).then(pl.lit(reason.value)).otherwise(None).alias("_reason"),
-        pl.when(bad).then(detail).otherwise(None).alias("_detail"),
+        last_required = max(fields.index(r) + 1 for r in REQUIRED_FIELDS)
+        need = max(min(len(fields), MIN_FIELDS), last_required)
+        # A line has fewer than `need` fields exactly when field need-1 is null.
+        values = tab_fields(text, {**positions, "_last_needed": need - 1})
+        bad, reason = pl.col("_last_needed").is_null(), Reason.BAD_FIELD_COUNT
+    return pl.concat([group.drop("header"), values], how="horizontal").with_columns(
+        pl.when(bad).then(pl.lit(reason.value)).alias("_reason"),
+        pl.lit(len(fields)).alias("_declared"),
     )
+
+
+# Detail of each reason set in this module, computed for rejected lines only.
+_COUNT = field_count(pl.col("raw").str.strip_chars_end("\t"))
+_DETAILS = {
+    Reason.MISSING_HEADER.value: pl.format("no #Fields directive and {} fields", _COUNT),
+    Reason.BAD_FIELD_COUNT.value: pl.format(
+        "{} fields, #Fields declares {}", _COUNT, pl.col("_declared")
+    ),
+    Reason.BAD_TIMESTAMP.value: pl.format(
+        "unparsable date/time '{} {}'", pl.col("date").str.head(16), pl.col("time").str.head(16)
+    ),
+    Reason.BAD_NUMBER.value: pl.lit("non-numeric byte count or duration"),
+}
 
 
 def parse(lines: RawLines) -> ParseResult:
@@ -235,15 +251,15 @@ def parse(lines: RawLines) -> ParseResult:
         return ParseResult.empty()
     df = pl.from_arrow(lines)
     assert isinstance(df, pl.DataFrame)
-    df = df.with_row_index("_idx").with_columns(
-        pl.col("raw").str.strip_chars_end("\t").str.split("\t").alias("_vals")
-    )
+    if "_detail" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("_detail"))
     headers = lines.column("header").unique()
     if len(headers) == 1:  # the usual case: one #Fields directive for the whole batch
         df = _fields_of(df, headers[0].as_py())
     else:
-        groups = df.partition_by("header", as_dict=True, maintain_order=True)
-        df = pl.concat([_fields_of(g, key[0]) for key, g in groups.items()]).sort("_idx")
+        groups = df.with_row_index("_idx").partition_by("header", as_dict=True, maintain_order=True)
+        parts = [_fields_of(g, key[0]) for key, g in groups.items()]
+        df = pl.concat(parts, how="diagonal").sort("_idx")
 
     date, time = pl.col("date"), pl.col("time")
     stamp = (
@@ -261,24 +277,15 @@ def parse(lines: RawLines) -> ParseResult:
         (pl.col("event_time").is_null(), Reason.BAD_TIMESTAMP),
         (bad_number("sc-bytes", "cs-bytes", "time-taken", "time-to-first-byte"), Reason.BAD_NUMBER),
     )
-    fresh = pl.col("_reason").is_null()
     df = df.with_columns(
         pl.coalesce(pl.col("_reason"), own).alias("_reason"),
-        pl.when(fresh & (own == Reason.BAD_TIMESTAMP.value))
-        .then(pl.format("unparsable date/time '{} {}'", date.str.head(16), time.str.head(16)))
-        .when(fresh & (own == Reason.BAD_NUMBER.value))
-        .then(pl.lit("non-numeric byte count or duration"))
-        .otherwise(pl.col("_detail"))
-        .alias("_detail"),
-    )
-    df = df.with_columns(
         first_value("x-host-header", "cs(Host)").alias("host"),
         nullif_dash(pl.col("cs-uri-stem")).alias("path"),
         pl.col("cs-uri-query").alias("query"),
         nullif_dash(pl.col("cs(User-Agent)")).alias("user_agent"),
         *shared_columns(),
     )
-    df = decode_log_encoding(df)
+    df = decode_log_encoding(fill_details(df, _DETAILS))
     return finish(
         df,
         cdn=CDN,
