@@ -66,7 +66,11 @@ def percent_decode(series: pl.Series) -> pl.Series:
     needs = series.str.contains("%", literal=True).fill_null(False)
     if not needs.any():
         return series
-    if needs.all():  # e.g. user agents logged with %20 for every space
+    if not series.str.contains(_NON_ASCII_ESCAPE).any():
+        # Only ASCII escapes (user agents' %20, paths' %2F): one multi-pattern pass,
+        # and an ASCII byte can never make a value invalid UTF-8.
+        return series.str.replace_many(_ASCII_ESCAPES, _ASCII_CHARS)
+    if needs.all():
         decoded = _url_decode(series.to_arrow().cast(pa.large_string()))
         return pl.Series(series.name, decoded, dtype=pl.String)
     todo = series.filter(needs).to_arrow().cast(pa.large_string())
@@ -74,6 +78,9 @@ def percent_decode(series: pl.Series) -> pl.Series:
     return series.clone().scatter(needs.arg_true(), decoded)
 
 
+_NON_ASCII_ESCAPE = r"%[89a-fA-F][0-9a-fA-F]"
+_ASCII_ESCAPES = [f"%{hi}{lo}" for hi in "01234567" for lo in "0123456789abcdefABCDEF"]
+_ASCII_CHARS = [chr(int(code[1:], 16)) for code in _ASCII_ESCAPES]
 _HEX = np.full(256, -1, dtype=np.int16)
 for _digits, _base in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
     _HEX[np.frombuffer(_digits, dtype=np.uint8)] = np.arange(len(_digits)) + _base
