@@ -316,6 +316,7 @@ def main() -> None:
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        import ingest  # noqa: F401  (allocator settings, as the CLI applies them)
         import pyarrow as pa
 
         pa.set_cpu_count(1)

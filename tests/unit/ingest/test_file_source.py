@@ -166,3 +166,27 @@ def test_cli_bad_settings_name_the_setting(tmp_path, bad):
     )
     assert proc.returncode == 2
     assert "configuration error" in proc.stderr
+
+
+def test_files_parsed_in_pieces_land_in_deterministic_files(tmp_path, monkeypatch):
+    """Small parse pieces are gathered into files of `chunk_bytes` input: the same rows
+    as one piece, the same file names on every run."""
+    import ingest.file_source as file_source
+
+    sample = (SAMPLES / "cloudfront" / "live_match.log").read_bytes().splitlines(keepends=True)
+    header = [line for line in sample if line.startswith(b"#")]
+    body = [line for line in sample if not line.startswith(b"#")]
+    src = tmp_path / "big.log"
+    src.write_bytes(b"".join(header + body * 20))  # ~240 KB: several 64 KiB files
+    whole = ingest_files([str(src)], load_settings(out=str(tmp_path / "whole")))
+    monkeypatch.setattr(file_source, "PARSE_BYTES", 1 << 12)
+    settings = load_settings(out=str(tmp_path / "pieces"), chunk_bytes=1 << 16)
+    pieces = ingest_files([str(src)], settings)
+    names = sorted(p.name for p in (tmp_path / "pieces").rglob("*.parquet"))
+    again = ingest_files([str(src)], settings)
+    assert pieces.as_json() == again.as_json()
+    assert pieces.files_written > 1
+    assert {**pieces.as_json(), "files_written": 1} == whole.as_json()
+    assert names == sorted(p.name for p in (tmp_path / "pieces").rglob("*.parquet"))
+    assert raw_rows(tmp_path / "pieces") == whole.rows_written
+    assert quarantine_rows(tmp_path / "pieces") == whole.rows_quarantined

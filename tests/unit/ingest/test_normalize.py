@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from ingest.framing import frame
-from ingest.normalize import finish, percent_decode, split_url
+from ingest.normalize import fill_details, finish, percent_decode, split_url
 from ingest.schema import CANONICAL_SCHEMA
 
 
@@ -80,3 +80,20 @@ def test_split_url():
     out = df.select(path.alias("p"), query.alias("q"))
     assert out["p"].to_list() == ["/p/a", "/only/path", "/"]
     assert out["q"].to_list() == ["x=1", None, None]
+
+
+def test_fill_details_formats_only_rejected_rows_without_one():
+    df = pl.DataFrame(
+        {
+            "_reason": [None, "bad_number", "bad_timestamp", "bad_number"],
+            "_detail": [None, None, None, "kept"],
+            "v": ["1", "x", "y", "z"],
+        }
+    )
+    out = fill_details(
+        df,
+        {"bad_number": pl.format("not a number: {}", pl.col("v")), "other": pl.lit("unused")},
+    )
+    assert out["_detail"].to_list() == [None, "not a number: x", None, "kept"]
+    clean = df.with_columns(pl.lit(None, pl.String).alias("_reason"))
+    assert fill_details(clean, {"bad_number": pl.lit("x")}) is clean

@@ -54,3 +54,14 @@ def test_rows_land_in_hour_partitions_and_rewrites_replace(tmp_path):
 def test_quarantine_written_only_when_non_empty(tmp_path):
     sink = ParquetSink(resolve(str(tmp_path)))
     assert sink.write_quarantine(QUARANTINE_SCHEMA.empty_table(), "file", "s") == []
+
+
+def test_statistics_only_on_pruning_columns(tmp_path):
+    sink = ParquetSink(resolve(str(tmp_path)))
+    when = datetime(2025, 3, 9, 14, 5, tzinfo=UTC)
+    (path,) = sink.write_rows(rows([when, when]), "stats")
+    meta = pq.ParquetFile(path.removeprefix("file://")).metadata.row_group(0)
+    by_name = {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
+    assert by_name["event_time"].statistics.has_min_max
+    assert by_name["cache_status"].statistics.has_min_max
+    assert by_name["path"].statistics is None or not by_name["path"].statistics.has_min_max

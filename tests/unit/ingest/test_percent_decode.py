@@ -45,3 +45,19 @@ def test_matches_duckdb_url_decode_on_random_values():
 )
 def test_edge_cases(value, decoded):
     assert percent_decode(pl.Series([value, value])).to_list() == [decoded, decoded]
+
+
+def test_ascii_only_batches_match_duckdb():
+    """Batches without a non-ASCII escape take the one-pass path: same results."""
+    rnd = random.Random(5)
+    ascii_atoms = ["%", "%2", "%20", "%2B", "%25", "%2541", "%zz", "%00", "%0a", "%7e", "%7E",
+                   "a", "/", "+", "é", "%%41", "%4", "%41"]  # fmt: skip
+    for _ in range(100):
+        values = [
+            "".join(rnd.choice(ascii_atoms) for _ in range(rnd.randrange(0, 8)))
+            if rnd.random() > 0.1
+            else None
+            for _ in range(rnd.randrange(1, 30))
+        ]
+        series = pl.Series(values, dtype=pl.String)
+        assert percent_decode(series).to_list() == _duckdb_decode(series), values
