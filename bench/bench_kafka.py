@@ -316,7 +316,9 @@ def main() -> None:
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        import ingest  # noqa: F401  (allocator settings, as the CLI applies them)
+        from ingest import allocator
+
+        allocator.tune()  # before pyarrow loads, as the CLI does
         import pyarrow as pa
 
         pa.set_cpu_count(1)

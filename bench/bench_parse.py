@@ -48,6 +48,9 @@ def _one_core_env() -> dict[str, str]:
 
 def worker(fmt: str, src: str) -> None:
     """Child process: ingest `src` with format `fmt` on one core; print JSON timings."""
+    from ingest import allocator
+
+    allocator.tune()  # before pyarrow loads, as the CLI does
     import pyarrow as pa
 
     pa.set_cpu_count(1)
