@@ -33,6 +33,11 @@ class IngestSettings(BaseSettings):
     """Decompressed bytes of a file written to one set of output files (bounds memory)."""
     parquet_compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = "zstd"
     row_group_size: int = Field(default=256_000, ge=1_000)
+    cloudfront_realtime_fields: list[str] | None = None
+    """Field names of the CloudFront real-time log configuration, in delivery order
+    (unset: every field selected, the 40- or 43-field list)."""
+    cloudfront_realtime_sampling_pct: float = Field(default=100.0, gt=0, le=100)
+    """Sampling rate of the CloudFront real-time log configuration: rows weigh 100 / rate."""
 
     @model_validator(mode="after")
     def _check(self) -> IngestSettings:
@@ -43,6 +48,16 @@ class IngestSettings(BaseSettings):
                 f"format {self.format!r} is not supported; choose auto or one of "
                 + ", ".join(formats.FORMAT_MODULES)
             )
+        if self.cloudfront_realtime_fields is not None:
+            from ingest.formats.cloudfront_realtime import REQUIRED_FIELDS
+
+            missing = [f for f in REQUIRED_FIELDS if f not in self.cloudfront_realtime_fields]
+            if missing:
+                raise ValueError(
+                    "cloudfront_realtime_fields lacks "
+                    + ", ".join(missing)
+                    + ": without them no record can be analysed"
+                )
         if self.client_ip_mode == "hash" and not self.client_ip_hash_key:
             raise ValueError("client_ip_hash_key is required when client_ip_mode is 'hash'")
         return self

@@ -21,7 +21,7 @@ from ingest.config import IngestSettings
 from ingest.errors import FramingError, UnknownFormatError
 from ingest.framing import Framed, frame, iter_chunks, last_header
 from ingest.parquet_sink import ParquetSink
-from ingest.pipeline import RunSummary, parse_framed, resolve_format
+from ingest.pipeline import FormatOptions, RunSummary, parse_framed, resolve_format
 from ingest.records import ParseResult, Reason
 from ingest.storage import resolve
 
@@ -124,6 +124,7 @@ def ingest_file(
                 fmt,
                 client_ip_mode=settings.client_ip_mode,
                 client_ip_hash_key=settings.hash_key(),
+                options=FormatOptions.of(settings),
             )
             batches.add(fmt, result, framed.skipped, len(chunk))
         batches.flush()

@@ -13,7 +13,7 @@ from ingest.config import IngestSettings
 from ingest.detect import SNIFF_LINES, detect
 from ingest.errors import UnknownFormatError
 from ingest.framing import Framed
-from ingest.pipeline import parse_framed, reject_all
+from ingest.pipeline import FormatOptions, parse_framed, reject_all
 from ingest.records import ParseResult, Reason
 
 DETECT_WINDOWS = 5
@@ -56,6 +56,7 @@ def parse_batch(
         fmt,
         client_ip_mode=settings.client_ip_mode,
         client_ip_hash_key=settings.hash_key(),
+        options=FormatOptions.of(settings),
     )
     return fmt, result
 

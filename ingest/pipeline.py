@@ -7,8 +7,11 @@ privacy rules. Sources own reading and position tracking; sinks own writing.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
@@ -20,7 +23,10 @@ from ingest.errors import UnknownFormatError
 from ingest.framing import Framed
 from ingest.normalize import rejects_from
 from ingest.privacy import ClientIpMode, apply_client_key
-from ingest.records import QUARANTINE_SCHEMA, ParseResult, Reason, Stage
+from ingest.records import QUARANTINE_SCHEMA, ParseResult, RawLines, Reason, Stage
+
+if TYPE_CHECKING:
+    from ingest.config import IngestSettings
 
 
 @dataclass
@@ -112,20 +118,62 @@ def resolve_format(requested: str, framed: Framed, source: str) -> str:
     return detect(sample, header, source)
 
 
+@dataclass(frozen=True)
+class FormatOptions:
+    """Per-format settings that the log lines themselves do not carry."""
+
+    realtime_fields: tuple[str, ...] | None = None  # CloudFront real-time log config
+    realtime_sampling_pct: float = 100.0
+
+    @classmethod
+    def of(cls, settings: IngestSettings) -> FormatOptions:
+        fields = settings.cloudfront_realtime_fields
+        return cls(
+            realtime_fields=tuple(fields) if fields is not None else None,
+            realtime_sampling_pct=settings.cloudfront_realtime_sampling_pct,
+        )
+
+
+def parser_for(fmt: str, options: FormatOptions | None = None) -> Callable[[RawLines], ParseResult]:
+    """The parser of `fmt`, configured by `options`.
+
+    Azure records arriving in Event Hub envelopes (`{"records": [...]}` per line or
+    message) are unwrapped first: each record is then counted as a line of its own,
+    with the envelope's source position.
+    """
+    options = options or FormatOptions()
+    if fmt == "cloudfront_realtime":
+        realtime = formats.module(fmt)
+        if options.realtime_fields is not None:
+            return partial(
+                realtime.parse_with_fields,
+                fields=options.realtime_fields,
+                sampling_rate_pct=options.realtime_sampling_pct,
+            )
+        return partial(realtime.parse, sampling_rate_pct=options.realtime_sampling_pct)
+    if fmt == "azure_front_door":
+        azure = formats.module(fmt)
+        return lambda lines: azure.parse(azure.unwrap_records(lines))
+    return formats.parser(fmt)
+
+
 def parse_framed(
     framed: Framed,
     fmt: str,
     *,
     client_ip_mode: ClientIpMode,
     client_ip_hash_key: str | None = None,
+    options: FormatOptions | None = None,
 ) -> ParseResult:
     """Parse framed lines with format `fmt`; framing rejects are carried into the result.
 
     Returns:
         rows (client IPs already truncated/hashed per `client_ip_mode`) and rejects that
-        together hold every line of `framed` not skipped as a comment or blank.
+        together hold every line of `framed` not skipped as a comment or blank (every
+        record, for Azure envelopes holding several).
     """
-    parsed = formats.parser(fmt)(framed.lines) if framed.lines.num_rows else ParseResult.empty()
+    parse = parser_for(fmt, options)
+    parsed = parse(framed.lines) if framed.lines.num_rows else ParseResult.empty()
     rows = apply_client_key(parsed.rows, client_ip_mode, client_ip_hash_key)
     rejects = (
         pa.concat_tables([framed.rejects, parsed.rejects])
@@ -142,6 +190,7 @@ def parse_or_quarantine(
     *,
     client_ip_mode: ClientIpMode,
     client_ip_hash_key: str | None = None,
+    options: FormatOptions | None = None,
 ) -> tuple[str | None, ParseResult]:
     """Like `parse_framed`, but an unrecognised format quarantines the lines instead of raising."""
     try:
@@ -149,5 +198,9 @@ def parse_or_quarantine(
     except UnknownFormatError as exc:
         return None, reject_all(framed, Reason.UNKNOWN_FORMAT, str(exc))
     return fmt, parse_framed(
-        framed, fmt, client_ip_mode=client_ip_mode, client_ip_hash_key=client_ip_hash_key
+        framed,
+        fmt,
+        client_ip_mode=client_ip_mode,
+        client_ip_hash_key=client_ip_hash_key,
+        options=options,
     )

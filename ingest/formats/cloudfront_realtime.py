@@ -9,7 +9,8 @@ Decisions on the ambiguous parts of the format:
   selection needs `parse_with_fields(lines, fields)` with the config's field list, in
   delivery order. A line whose field count differs from the list is `bad_field_count`
   (trailing empty columns are ignored). When framing supplies a `#Fields:` header (a
-  test fixture carries one), that header is the list.
+  test fixture carries one), that header is the list. Ingest passes the setting
+  `cloudfront_realtime_fields` to `parse_with_fields` (pipeline.parser_for).
 - A field list without timestamp, cs-method, cs-uri-stem or sc-status makes every line
   `missing_field`; unknown names (newer fields such as `s-ip`) are carried and ignored.
 - `timestamp` is epoch seconds with a millisecond fraction; digits after the third are
@@ -20,8 +21,8 @@ Decisions on the ambiguous parts of the format:
 - `cs-host` is the viewer Host here (`x-host-header` is the distribution domain and only
   a fallback).
 - Sampling: the rate (1-100 %) is a property of the real-time log config, not a field
-  of the record, so it is a parameter of `parse_with_fields`; every row gets
-  `sample_weight` = 100 / rate. `parse` assumes 100 %.
+  of the record, so it is a parameter (setting `cloudfront_realtime_sampling_pct`);
+  every row gets `sample_weight` = 100 / rate.
 - Cache status, detail, tier, origin-request and `incomplete` follow the standard-log
   rules (`cloudfront.cache_columns`).
 """
@@ -176,12 +177,20 @@ def parse_with_fields(
     return _canonical(_fields_of(df, fields), 100.0 / sampling_rate_pct)
 
 
-def parse(lines: RawLines) -> ParseResult:
+def parse(lines: RawLines, *, sampling_rate_pct: float = 100.0) -> ParseResult:
     """Canonical rows and rejects for records with every field selected (see module doc).
+
+    Args:
+        sampling_rate_pct: the config's sampling rate; rows get weight 100 / rate.
 
     Returns:
         ParseResult holding every input line once, rows in input order.
+
+    Raises:
+        ConfigError: the sampling rate is outside (0, 100].
     """
+    if not 0 < sampling_rate_pct <= 100:
+        raise ConfigError("sampling_rate_pct", f"must be in (0, 100], got {sampling_rate_pct}")
     if lines.num_rows == 0:
         return ParseResult.empty()
     df = pl.from_arrow(lines)
@@ -198,7 +207,7 @@ def parse(lines: RawLines) -> ParseResult:
     )
     groups = df.partition_by("header", as_dict=True, maintain_order=True)
     parts = [_fields_of(g, header_fields(str(key[0]))) for key, g in groups.items()]
-    return _canonical(pl.concat(parts).sort("_idx").drop("_idx"), 1.0)
+    return _canonical(pl.concat(parts).sort("_idx").drop("_idx"), 100.0 / sampling_rate_pct)
 
 
 _METHODS = frozenset(
