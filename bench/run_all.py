@@ -3,8 +3,10 @@
     PYTHONPATH=. .venv/bin/python -m bench.run_all [--quick]
 
 Each benchmark writes its own bench/results/<name>.json and prints a markdown table;
-this runner only sequences them (benchmarks on a 2-core machine must not overlap).
-`--quick` uses small sizes to check that every benchmark still runs.
+this runner sequences them (benchmarks on a 2-core machine must not overlap), then
+regenerates the README's benchmark tables (`python -m cdn_offload.docgen`).
+`--quick` uses small sizes to check that every benchmark still runs; the benchmarks
+that take `--out` then write under bench/results/tmp/, so the README figures stay.
 """
 
 from __future__ import annotations
@@ -16,18 +18,27 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+QUICK_OUT = "bench/results/tmp/quick"
 FULL = {
     "parse": ["bench.bench_parse", "--rows", "1000000"],
     "kafka": ["bench.bench_kafka"],
+    "backlog": ["bench.bench_backlog", "--backlogs", "1000000", "4000000"],
+    "scaling": ["bench.bench_scaling", "--lines", "2000000"],
     "analyze": ["bench.bench_analyze"],
+    # After analyze: it reuses analyze's 10M-row data set and leaves its rollups fresh.
+    "dashboard": ["bench.bench_dashboard", "--rows", "10000000"],
     "generate": ["bench.bench_generate", "--rows", "20000000"],
 }
 QUICK = {
     "parse": ["bench.bench_parse", "--rows", "50000"],
     "kafka": ["bench.bench_kafka", "--lines", "20000"],
+    "backlog": ["bench.bench_backlog", "--backlogs", "20000", "80000"],
+    "scaling": ["bench.bench_scaling", "--lines", "100000", "--repeat", "1"],
     "analyze": ["bench.bench_analyze", "--rows", "200000", "--repeat", "1"],
+    "dashboard": ["bench.bench_dashboard", "--rows", "200000", "--repeat", "2"],
     "generate": ["bench.bench_generate", "--rows", "200000"],
 }
+TAKES_OUT = ("backlog", "scaling", "analyze", "dashboard")
 
 
 def main() -> int:
@@ -40,9 +51,13 @@ def main() -> int:
     for name, cmd in plan.items():
         if args.only and name not in args.only:
             continue
+        if args.quick and name in TAKES_OUT:
+            cmd = [*cmd, "--out", f"{QUICK_OUT}-{name}.json"]
         print(f"\n## {name}: python -m {' '.join(cmd)}\n", flush=True)
         if subprocess.run([sys.executable, "-m", *cmd], cwd=REPO, check=False).returncode:
             failed.append(name)
+    if not args.quick:
+        subprocess.run([sys.executable, "-m", "cdn_offload.docgen"], cwd=REPO, check=True)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -6,9 +6,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ingest import schema
+
+BENCH_RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
+MIB = 1 << 20
 
 
 def schema_table() -> str:
@@ -61,9 +67,7 @@ def formats_table() -> str:
 
 
 def bench_parse_table() -> str:
-    import json
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "results" / "parse.json"
+    path = BENCH_RESULTS / "parse.json"
     results = json.loads(path.read_text(encoding="utf-8"))
     lines = [
         "| format | lines | lines/s per core | target | reference on the same data |",
@@ -82,12 +86,134 @@ def bench_parse_table() -> str:
     return "\n".join(lines)
 
 
-TABLES = {
+def _measured(result: dict[str, Any], what: str) -> str:
+    m = result["machine"]
+    return (
+        f"Measured on {m['cores']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Python "
+        f"{m['python']}; {what}. Reproduce: `{result['command']}`."
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
+
+
+def _mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} MiB"
+
+
+def dashboard_markdown(result: dict[str, Any]) -> str:
+    """Latency of each page's calls (bench/bench_dashboard.py), page loads in bold."""
+    lines = [
+        _measured(
+            result,
+            f"{result['rows']:,} rows over four hours, minute rollups fresh, "
+            f"{result['repeat']} warm and {result['repeat']} cached loads per page",
+        ),
+        "",
+        "| page | call | cold | warm median | warm p95 | cached |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for page in result["pages"].values():
+        for name, q in page["queries"].items():
+            lines.append(
+                f"| {page['page']} | `{name}` | {_duration(q['cold_s'])} "
+                f"| {_duration(q['warm_median_s'])} | {_duration(q['warm_p95_s'])} "
+                f"| {_duration(q['cached_median_s'])} |"
+            )
+        t = page["total"]
+        cells = [t["cold_s"], t["warm_median_s"], t["warm_p95_s"], t["cached_median_s"]]
+        lines.append(
+            f"| **{page['page']}** | **page load** | "
+            + " | ".join(f"**{_duration(c)}**" for c in cells)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def backlog_markdown(result: dict[str, Any]) -> str:
+    """Consumer memory against backlog and buffer profile (bench/bench_backlog.py)."""
+    rows = result["results"]
+    lines = [
+        _measured(
+            result,
+            f"{result['partitions']} partitions, {result['lines_per_message']} lines per message, "
+            "the whole backlog in the topic before the consumer starts",
+        ),
+        "",
+        "| buffer profile: flush / buffer / fetch limit | backlog | peak RSS | RSS before "
+        "consuming | peak RSS, 1st / 2nd half of the drain | most bytes buffered | pauses "
+        "| lines/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lim = r["limits"]
+        lines.append(
+            f"| {r['profile']}: {lim['flush_max_bytes'] // MIB} / "
+            f"{lim['buffer_max_bytes'] // MIB} / {lim['fetch_max_bytes'] // MIB} MiB "
+            f"| {r['backlog_lines']:,} lines ({r['backlog_bytes'] / MIB:,.0f} MiB) "
+            f"| {r['peak_rss_mib']:,} MiB | {r['baseline_rss_mib']:,} MiB "
+            f"| {_mib(r['peak_rss_first_half_mib'])} / {_mib(r['peak_rss_second_half_mib'])} "
+            f"| {r['max_buffered_bytes'] / MIB:,.0f} MiB | {r['pauses']} | {r['lines_per_s']:,} |"
+        )
+    sizes = sorted({r["backlog_lines"] for r in rows})
+    growth = []
+    for profile in dict.fromkeys(r["profile"] for r in rows):
+        peak = {r["backlog_lines"]: r["peak_rss_mib"] for r in rows if r["profile"] == profile}
+        if len(sizes) > 1 and sizes[0] in peak and sizes[-1] in peak:
+            lo, hi = peak[sizes[0]], peak[sizes[-1]]
+            growth.append(f"{profile} {lo:,} -> {hi:,} MiB ({hi - lo:+,} MiB)")
+    if growth:
+        lines += [
+            "",
+            f"Peak RSS from {sizes[0]:,} to {sizes[-1]:,} lines of backlog: {'; '.join(growth)}.",
+        ]
+    return "\n".join(lines)
+
+
+def scaling_markdown(result: dict[str, Any]) -> str:
+    """One consumer against a consumer group on one topic (bench/bench_scaling.py)."""
+    lines = [
+        _measured(
+            result,
+            f"one topic of {result['partitions']} partitions, {result['lines_per_message']} "
+            f"lines per message, broker on the same cores, best of {result['repeat']} runs",
+        ),
+        "",
+        "| consumers | lines | wall time | lines/s | speed-up | consumer CPU per line "
+        "| broker CPU per line | cores busy |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["results"]:
+        lines.append(
+            f"| {r['consumers']} | {r['lines']:,} | {r['wall_s']:.1f} s | {r['lines_per_s']:,} "
+            f"| {r['speedup']:.2f}x | {r['consumer_cpu_us_per_line']:.1f} µs "
+            f"| {r['broker_cpu_us_per_line']:.1f} µs | {r['machine_busy_share']:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def _from_results(name: str, render: Callable[[dict[str, Any]], str]) -> Callable[[], str]:
+    """A table builder reading bench/results/<name>.json, or saying how to produce it."""
+
+    def build() -> str:
+        path = BENCH_RESULTS / f"{name}.json"
+        if not path.exists():
+            return f"_Not measured yet: run `python -m bench.bench_{name}`._"
+        return render(json.loads(path.read_text(encoding="utf-8")))
+
+    return build
+
+
+TABLES: dict[str, Callable[[], str]] = {
     "formats-table": formats_table,
     "schema-table": schema_table,
     "status-table": status_table,
     "mapping-table": mapping_table,
     "bench-parse": bench_parse_table,
+    "bench-dashboard": _from_results("dashboard", dashboard_markdown),
+    "bench-backlog": _from_results("backlog", backlog_markdown),
+    "bench-scaling": _from_results("scaling", scaling_markdown),
 }
 
 
