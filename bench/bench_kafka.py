@@ -119,6 +119,7 @@ def worker_e2e(bootstrap: str, topic: str, messages: int) -> dict[str, float]:
     up to `flush_interval_s` (a freshness bound that costs no throughput on a stream).
     """
     from ingest.config import IngestSettings
+    from ingest.kafka_records import record_count
     from ingest.kafka_source import KafkaSource
 
     class Timed(KafkaSource):
@@ -130,7 +131,7 @@ def worker_e2e(bootstrap: str, topic: str, messages: int) -> dict[str, float]:
             if records and self.began is None:
                 self.began = time.perf_counter(), time.process_time()
             super()._buffer(records, now)
-            self.seen += sum(len(r) for r in records.values())
+            self.seen += sum(record_count(r) for r in records.values())
             if self.seen >= messages:
                 self._flush(now, force=True)
 

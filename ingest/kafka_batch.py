@@ -80,7 +80,10 @@ class PartitionBuffer:
         self.oldest_s: float | None = None
 
     def add(
-        self, values: Sequence[bytes | None], offsets: Sequence[int], now_s: float | None = None
+        self,
+        values: Sequence[bytes | memoryview | None],
+        offsets: Sequence[int] | np.ndarray,
+        now_s: float | None = None,
     ) -> None:
         """Buffer one poll's messages (ascending offsets) of this partition.
 
@@ -88,7 +91,10 @@ class PartitionBuffer:
         """
         if not values:
             return
-        present = cast("Sequence[bytes]", [v or b"" for v in values] if None in values else values)
+        present = cast(
+            "Sequence[bytes]",
+            [b"" if v is None else v for v in values] if None in values else values,
+        )
         # One join and one length pass: far cheaper than pa.array() on a list of bytes.
         bounds = np.zeros(len(present) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, present), np.int64, len(present)), out=bounds[1:])

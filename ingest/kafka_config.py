@@ -63,6 +63,9 @@ class KafkaSettings(BaseSettings):
     max_partition_fetch_bytes: int = Field(default=16 << 20, ge=1 << 16)
     max_poll_records: int = Field(default=50_000, ge=1)
     reconnect_backoff_ms: int = Field(default=100, ge=1)
+    record_blocks: bool = True
+    """Decode each fetched record batch in one pass (ingest.kafka_records); false uses
+    kafka-python's per-record decoding, about 5 µs more per message."""
     reconnect_backoff_max_ms: int = Field(default=30_000, ge=1)
 
     flush_max_messages: int = Field(default=200_000, ge=1)

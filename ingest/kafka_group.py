@@ -24,6 +24,7 @@ from kafka.errors import (
 )
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from ingest import kafka_records
 from ingest.errors import ConfigError, SinkError
 
 if TYPE_CHECKING:
@@ -153,6 +154,8 @@ def connect(source: KafkaSource) -> KafkaConsumer | None:
             )
             source._stop.wait(delay)
             continue
+        if settings.record_blocks:
+            kafka_records.install(consumer)
         consumer.subscribe(sorted(settings.topics), listener=_Rebalance(source))
         source._consumer = consumer
         log.info(

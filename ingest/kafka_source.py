@@ -36,6 +36,7 @@ from ingest.kafka_group import (
 )
 from ingest.kafka_parse import parse_batch, reject_counts
 from ingest.kafka_ranges import RangeLedger
+from ingest.kafka_records import values_and_offsets
 from ingest.parquet_sink import ParquetSink
 from ingest.pipeline import RunSummary
 from ingest.records import ParseResult
@@ -175,9 +176,9 @@ class KafkaSource:
 
     def _buffer(self, records: dict[Any, list[Any]], now: float) -> None:
         for tp, recs in records.items():
-            # The only per-message Python: collecting value and offset.
-            self._buffers[tp].add([r.value for r in recs], [r.offset for r in recs], now)
-            self.metrics.record_consumed(tp.topic, len(recs))
+            values, offsets = values_and_offsets(recs)
+            self._buffers[tp].add(values, offsets, now)
+            self.metrics.record_consumed(tp.topic, len(values))
 
     def _flush(self, now: float, only: set[Any] | None = None, force: bool = False) -> None:
         """Write every due batch (all complete ones when `force`); stop at the first failure."""
