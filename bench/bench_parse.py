@@ -189,8 +189,12 @@ def main() -> None:
                 row["goaccess_lines_per_s"] = round(rate) if rate else None
             results[fmt] = row
             print(fmt, json.dumps(row), file=sys.stderr)
+    from bench.support import machine
+
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "parse.json").write_text(json.dumps(results, indent=2) + "\n")
+    command = f"python -m bench.bench_parse --rows {args.rows} --formats {args.formats}"
+    document = {"machine": machine(), "command": command, "formats": results}
+    (RESULTS / "parse.json").write_text(json.dumps(document, indent=2) + "\n")
     print("| format | lines | lines/s per core | target | references on the same data |")
     print("|---|---:|---:|---:|---|")
     for fmt, row in results.items():

@@ -69,19 +69,64 @@ def formats_table() -> str:
 def bench_parse_table() -> str:
     path = BENCH_RESULTS / "parse.json"
     results = json.loads(path.read_text(encoding="utf-8"))
-    lines = [
-        "| format | lines | lines/s per core | target | reference on the same data |",
-        "|---|---:|---:|---:|---|",
+    lines = []
+    if "machine" in results:
+        lines += [_measured(results, "one core per format, gzip files to zstd Parquet"), ""]
+    lines += [
+        "| format | lines | lines/s per core | target | met | reference on the same data |",
+        "|---|---:|---:|---:|---|---|",
     ]
-    for fmt, row in results.items():
+    for fmt, row in results.get("formats", results).items():
         ref = ""
         if row.get("pyarrow_json_reader_lines_per_s"):
             ref = f"pyarrow's JSON reader alone: {row['pyarrow_json_reader_lines_per_s']:,}/s"
         if row.get("goaccess_lines_per_s"):
             ref = f"GoAccess 1.7: {row['goaccess_lines_per_s']:,}/s"
         target = f"{row['target']:,}" if row.get("target") else "-"
+        met = "-" if not row.get("target") else _yes(row["lines_per_s_per_core"] >= row["target"])
         lines.append(
-            f"| `{fmt}` | {int(row['lines']):,} | {int(row['lines_per_s_per_core']):,} | {target} | {ref} |"
+            f"| `{fmt}` | {int(row['lines']):,} | {int(row['lines_per_s_per_core']):,} "
+            f"| {target} | {met} | {ref} |"
+        )
+    return "\n".join(lines)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+def kafka_markdown(result: dict[str, Any]) -> str:
+    """Kafka end to end against the raw consume rates (bench/bench_kafka.py)."""
+    lines = []
+    if "command" in result:
+        lines += [_measured(result, "CloudFront lines, local Tansu broker, one partition"), ""]
+    lines += [
+        "| lines per message | lines | raw kafka-python consume | raw, block decoding "
+        "| end to end | end to end / raw kafka-python | target | met | peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|---|---|---:|",
+    ]
+    for r in result["scenarios"]:
+        blocks = r.get("raw_blocks_lines_per_s_per_core")
+        lines.append(
+            f"| {r['lines_per_message']} | {r['lines']:,} | {r['raw_lines_per_s_per_core']:,} "
+            f"| {f'{blocks:,}' if blocks else '-'} | {r['e2e_lines_per_s_per_core']:,} "
+            f"| {r['e2e_over_raw']:.0%} | {r['target']} | {_yes(r['meets_target'])} "
+            f"| {_mib(r.get('e2e_peak_rss_mib'))} |"
+        )
+    lines += ["", "CPU µs per line by stage, one core:", ""]
+    stages = ["collect_values_us", "assemble_and_frame_us", "parse_us", "client_ip_us"]
+    stages.append("parquet_write_us")
+    lines += [
+        "| lines per message | kafka-python fetch | block decoding fetch | collect values "
+        "| assemble + frame | parse (CloudFront) | client IP truncation | Parquet write |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["scenarios"]:
+        cells = " | ".join(f"{r['stage_us_per_line'][k]:.2f}" for k in stages)
+        fast = r.get("raw_blocks_us_per_line")
+        lines.append(
+            f"| {r['lines_per_message']} | {r['raw_us_per_line']:.2f} "
+            f"| {f'{fast:.2f}' if fast else '-'} | {cells} |"
         )
     return "\n".join(lines)
 
@@ -211,6 +256,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "status-table": status_table,
     "mapping-table": mapping_table,
     "bench-parse": bench_parse_table,
+    "bench-kafka": _from_results("kafka", kafka_markdown),
     "bench-dashboard": _from_results("dashboard", dashboard_markdown),
     "bench-backlog": _from_results("backlog", backlog_markdown),
     "bench-scaling": _from_results("scaling", scaling_markdown),

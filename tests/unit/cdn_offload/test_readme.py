@@ -147,7 +147,7 @@ def test_scaling_table_reports_the_speed_up_and_where_the_cpu_goes():
     ]
 
 
-@pytest.mark.parametrize("name", ["dashboard", "backlog", "scaling"])
+@pytest.mark.parametrize("name", ["dashboard", "backlog", "scaling", "kafka"])
 def test_a_benchmark_not_run_yet_says_how_to_run_it(tmp_path, monkeypatch, name):
     monkeypatch.setattr(docgen, "BENCH_RESULTS", tmp_path)
     text = f"before\n<!-- bench-{name} -->\nold figures\n<!-- /bench-{name} -->\nafter\n"
@@ -157,3 +157,64 @@ def test_a_benchmark_not_run_yet_says_how_to_run_it(tmp_path, monkeypatch, name)
         f"_Not measured yet: run `python -m bench.bench_{name}`._\n"
         f"<!-- /bench-{name} -->\nafter\n"
     )
+
+
+def _kafka_row(per_message: int, raw: int, blocks: int, e2e: int, met: bool) -> dict:
+    stages = {
+        "collect_values_us": 0.5,
+        "assemble_and_frame_us": 0.7,
+        "parse_us": 2.0,
+        "client_ip_us": 0.16,
+        "parquet_write_us": 0.8,
+    }
+    return {
+        "lines_per_message": per_message,
+        "lines": 300_000,
+        "raw_lines_per_s_per_core": raw,
+        "raw_blocks_lines_per_s_per_core": blocks,
+        "e2e_lines_per_s_per_core": e2e,
+        "e2e_over_raw": e2e / raw,
+        "target": ">= 70% of raw",
+        "meets_target": met,
+        "e2e_peak_rss_mib": 700,
+        "raw_us_per_line": 1e6 / raw,
+        "raw_blocks_us_per_line": 1e6 / blocks,
+        "stage_us_per_line": stages,
+    }
+
+
+def test_kafka_table_shows_both_ceilings_and_whether_targets_are_met():
+    result = {
+        "machine": MACHINE,
+        "command": "python -m bench.bench_kafka --lines 300000 --batched-lines 1000000",
+        "scenarios": [
+            _kafka_row(1, 200_000, 800_000, 160_000, True),
+            _kafka_row(100, 2_000_000, 4_000_000, 100_000, False),
+        ],
+    }
+    lines = docgen.kafka_markdown(result).splitlines()
+    assert lines[0].startswith("Measured on 2 cores (AMD EPYC)")
+    assert lines[4] == (
+        "| 1 | 300,000 | 200,000 | 800,000 | 160,000 | 80% | >= 70% of raw | yes | 700 MiB |"
+    )
+    assert "| **no** |" in lines[5]
+    assert lines[-1] == "| 100 | 0.50 | 0.25 | 0.50 | 0.70 | 2.00 | 0.16 | 0.80 |"
+
+
+def test_parse_table_flags_formats_below_target(tmp_path, monkeypatch):
+    (tmp_path / "parse.json").write_text(
+        '{"machine": {"cpu": "X", "cores": 2, "ram_gib": 8, "python": "3.11"},'
+        ' "command": "python -m bench.bench_parse --rows 10", "formats": {'
+        '"cloudfront_standard": {"lines": 10, "lines_per_s_per_core": 310000, "target": 300000},'
+        '"akamai_ds2": {"lines": 10, "lines_per_s_per_core": 140000, "target": 150000,'
+        ' "pyarrow_json_reader_lines_per_s": 200000},'
+        '"nginx": {"lines": 10, "lines_per_s_per_core": 90000, "target": null}}}'
+    )
+    monkeypatch.setattr(docgen, "BENCH_RESULTS", tmp_path)
+    lines = docgen.bench_parse_table().splitlines()
+    assert lines[0].startswith("Measured on 2 cores (X)")
+    assert lines[4:] == [
+        "| `cloudfront_standard` | 10 | 310,000 | 300,000 | yes |  |",
+        "| `akamai_ds2` | 10 | 140,000 | 150,000 | **no** | pyarrow's JSON reader alone: 200,000/s |",
+        "| `nginx` | 10 | 90,000 | - | - |  |",
+    ]
