@@ -55,14 +55,37 @@ def first_reason(*checks: tuple[pl.Expr, Reason]) -> pl.Expr:
     return expr
 
 
-def percent_decode(series: pl.Series) -> pl.Series:
-    """Percent-decode every value once; values that would not be valid UTF-8 stay as they are.
+def percent_decode(series: pl.Series, times: int = 1) -> pl.Series:
+    """Percent-decode every value `times` times; a value that would not be valid UTF-8
+    stays as it was before that pass.
 
     '+' is kept (it means space only in form bodies, not in paths or headers). `%XY`
     with two hex digits is decoded wherever it stands, as DuckDB's `url_decode` does.
+    Log columns repeat a lot (user agents, content types, the segment paths every viewer
+    requests): when distinct values are few, only those are decoded and mapped back.
     """
     if series.len() == 0:
         return series
+    distinct = series.unique()
+    if distinct.len() * _REPEATS > series.len():
+        return _decode_times(series, times)
+    decoded = _decode_times(distinct, times)
+    if decoded is distinct:
+        return series
+    return series.replace_strict(distinct, decoded, return_dtype=pl.String).alias(series.name)
+
+
+# Decode distinct values and map them back when each occurs this many times on average.
+_REPEATS = 4
+
+
+def _decode_times(series: pl.Series, times: int) -> pl.Series:
+    for _ in range(times):
+        series = _decode_once(series)
+    return series
+
+
+def _decode_once(series: pl.Series) -> pl.Series:
     needs = series.str.contains("%", literal=True).fill_null(False)
     if not needs.any():
         return series

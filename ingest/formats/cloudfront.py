@@ -106,7 +106,7 @@ def header_fields(header: str) -> list[str]:
 
 def decode_twice(series: pl.Series) -> pl.Series:
     """Undo CloudFront's log-level percent-encoding, then the wire encoding."""
-    return percent_decode(percent_decode(series))
+    return percent_decode(series, times=2)
 
 
 def cache_columns(resp: pl.Expr, res: pl.Expr, det: pl.Expr, status: pl.Expr) -> list[pl.Expr]:

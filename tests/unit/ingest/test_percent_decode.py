@@ -61,3 +61,17 @@ def test_ascii_only_batches_match_duckdb():
         ]
         series = pl.Series(values, dtype=pl.String)
         assert percent_decode(series).to_list() == _duckdb_decode(series), values
+
+
+def test_repeated_values_decode_through_their_distinct_values():
+    """Columns that repeat (user agents, segment paths) decode each distinct value once."""
+    rnd = random.Random(9)
+    for _ in range(30):
+        distinct = [
+            "".join(rnd.choice(_ATOMS) for _ in range(rnd.randrange(0, 8))) for _ in range(5)
+        ]
+        values = [rnd.choice([*distinct, None]) for _ in range(200)]
+        series = pl.Series("ua", values, dtype=pl.String)
+        decoded = percent_decode(series)
+        assert decoded.name == "ua"
+        assert decoded.to_list() == _duckdb_decode(series), values
