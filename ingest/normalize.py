@@ -9,7 +9,7 @@ normalisation, generic validity checks and the split into rows and rejects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import numpy as np
@@ -220,13 +220,16 @@ def finish(
     df = df.with_columns(missing)
     if decode_path:
         df = df.with_columns(percent_decode(df["path"]).alias("path"))
+    method = map_distinct(df["method"], lambda s: s.str.to_uppercase())
     status = pl.col("status")
     df = df.with_columns(
         pl.lit(cdn).alias("cdn"),
         pl.lit(source_format).alias("source_format"),
         pl.lit(event_time_kind).alias("event_time_kind"),
-        pl.col("host").str.to_lowercase().str.replace(r":\d+$", ""),
-        pl.col("method").str.to_uppercase(),
+        map_distinct(df["host"], lambda s: s.str.to_lowercase().str.replace(r":\d+$", "")),
+        method,
+        map_distinct(method, lambda s: s.is_null() | ~s.str.contains(_METHOD_RE)).alias("_bad_m"),
+        map_distinct(df["path"], lambda s: s.str.contains(r"[\x00-\x1f\x7f]")).alias("_bad_p"),
         pl.when(pl.col("path").str.starts_with("/"))
         .then(pl.col("path"))
         .otherwise(pl.lit("/") + pl.col("path")),
@@ -242,20 +245,16 @@ def finish(
         pl.col("is_viewer_request").fill_null(True),
         pl.col("incomplete").fill_null(status.is_in([0, 499])),
         pl.col("sample_weight").fill_null(1.0),
-        pl.col("content_type").str.replace(r"\s*;.*$", "").str.to_lowercase(),
-        pl.col("client_country").str.to_uppercase(),
+        map_distinct(
+            df["content_type"], lambda s: s.str.replace(r"\s*;.*$", "").str.to_lowercase()
+        ),
+        map_distinct(df["client_country"], lambda s: s.str.to_uppercase()),
     )
     generic = first_reason(
         (pl.col("event_time").is_null(), Reason.BAD_TIMESTAMP),
         (status.is_null() | (status < 0) | (status > 999), Reason.BAD_STATUS),
-        (
-            pl.col("method").is_null() | ~pl.col("method").str.contains(_METHOD_RE),
-            Reason.BAD_METHOD,
-        ),
-        (
-            pl.col("path").is_null() | pl.col("path").str.contains(r"[\x00-\x1f\x7f]"),
-            Reason.BAD_PATH,
-        ),
+        (pl.col("_bad_m"), Reason.BAD_METHOD),
+        (pl.col("path").is_null() | pl.col("_bad_p"), Reason.BAD_PATH),
     )
     df = df.with_columns(pl.coalesce(pl.col("_reason"), generic).alias("_reason"))
     good = df.filter(pl.col("_reason").is_null())
@@ -282,6 +281,19 @@ def fill_details(df: pl.DataFrame, details: Mapping[str, pl.Expr]) -> pl.DataFra
         detail = pl.when(pl.col("_reason") == code).then(text).otherwise(detail)
     filled = df.filter(todo).select(detail.cast(pl.String)).to_series()
     return df.with_columns(df["_detail"].cast(pl.String).scatter(todo.arg_true(), filled))
+
+
+def map_distinct(series: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """`fn(series)`, computed on the distinct values when they repeat (hosts, methods,
+    content types, paths of live segments) and mapped back: one hash pass instead of a
+    string operation per row. `fn` must be element-wise."""
+    if series.len() == 0:
+        return fn(series).alias(series.name)
+    distinct = series.unique()
+    if distinct.len() * _REPEATS > series.len():
+        return fn(series).alias(series.name)
+    mapped = fn(distinct)
+    return series.replace_strict(distinct, mapped, return_dtype=mapped.dtype).alias(series.name)
 
 
 def first_failure(*checks: tuple[pl.Expr, Reason, str]) -> tuple[pl.Expr, pl.Expr]:
