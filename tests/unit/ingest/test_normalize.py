@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from ingest.framing import frame
-from ingest.normalize import fill_details, finish, percent_decode, split_url
+from ingest.normalize import fill_details, finish, map_distinct, percent_decode, split_url
 from ingest.schema import CANONICAL_SCHEMA
 
 
@@ -97,3 +97,19 @@ def test_fill_details_formats_only_rejected_rows_without_one():
     assert out["_detail"].to_list() == [None, "not a number: x", None, "kept"]
     clean = df.with_columns(pl.lit(None, pl.String).alias("_reason"))
     assert fill_details(clean, {"bad_number": pl.lit("x")}) is clean
+
+
+@pytest.mark.parametrize("repeats", [1, 50], ids=["distinct", "repeating"])
+def test_map_distinct_equals_the_function_on_every_row(repeats):
+    values = ["Live.Example:443", "cdn.example", None, "IMG.example"] * repeats
+    series = pl.Series("host", values)
+
+    def lower(s: pl.Series) -> pl.Series:
+        return s.str.to_lowercase().str.replace(r":\d+$", "")
+
+    def flag(s: pl.Series) -> pl.Series:
+        return s.is_null() | s.str.contains("img")
+
+    assert map_distinct(series, lower).to_list() == lower(series).to_list()
+    assert map_distinct(series, lower).name == "host"
+    assert map_distinct(series, flag).to_list() == [False, False, True, False] * repeats
