@@ -62,3 +62,34 @@ def test_control_bytes_other_than_tab_and_cr_mark_their_line():
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends, _ = line_scan.line_bounds(buf)
     assert line_scan.control_lines(buf, starts, ends, starts.size).tolist() == [2]
+
+
+def _random_blob(rnd: random.Random) -> tuple[bytes, list[str], np.ndarray, np.ndarray]:
+    lengths = [0, 1, 3, 4, 7, 8, 11, 12, 13, 15, 16, 17, 40, 300]
+    lines = [
+        "".join(rnd.choice('ab é€😀 x,{}"\t') for _ in range(rnd.choice(lengths)))
+        for _ in range(rnd.randrange(1, 40))
+    ]
+    sep = rnd.choice(["\n", "\r\n"])
+    blob = "".join(line + sep for line in lines).encode()
+    buf = np.frombuffer(blob, dtype=np.uint8)
+    starts, ends, _ = line_scan.line_bounds(buf)
+    return blob, lines, starts, ends
+
+
+def test_string_views_and_the_large_copy_give_every_kept_line():
+    """Views cover short (inline) and long values, both terminators, lines at the very
+    end of the blob and blobs under 8 bytes; the >2 GiB fallback gives the same."""
+    import pyarrow as pa
+
+    rnd = random.Random(4)
+    for _ in range(300):
+        blob, lines, starts, ends = _random_blob(rnd)
+        keep = np.array([rnd.random() > 0.2 for _ in lines])
+        want = [line for line, k in zip(lines, keep, strict=True) if k]
+        views = line_scan.string_views(pa.py_buffer(blob), starts[keep], (ends - starts)[keep])
+        views.validate(full=True)
+        assert views.to_pylist() == want
+        buf = np.frombuffer(blob, dtype=np.uint8)
+        copied = line_scan._copy_lines(buf, starts[keep], (ends - starts)[keep])
+        assert copied.to_pylist() == want
