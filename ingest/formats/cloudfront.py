@@ -44,6 +44,7 @@ from ingest.normalize import (
     fill_details,
     finish,
     first_reason,
+    map_distinct,
     nullif_dash,
     percent_decode,
     to_float,
@@ -267,11 +268,15 @@ def parse(lines: RawLines) -> ParseResult:
         .str.strptime(pl.Datetime("ms"), "%Y-%m-%d %H:%M:%S", strict=False)
         .dt.replace_time_zone("UTC")
     )
+    # Dates, times and statuses repeat: their checks run on distinct values.
+    well_formed = map_distinct(df["date"], lambda s: s.str.contains(_DATE_RE)) & map_distinct(
+        df["time"], lambda s: s.str.contains(_TIME_RE)
+    )
+    status = map_distinct(
+        df["sc-status"], lambda s: s.to_frame("v").select(status_code(pl.col("v"))).to_series()
+    )
     df = df.with_columns(
-        pl.when(date.str.contains(_DATE_RE) & time.str.contains(_TIME_RE))
-        .then(stamp)
-        .alias("event_time"),
-        status_code(pl.col("sc-status")).alias("status"),
+        pl.when(well_formed).then(stamp).alias("event_time"), status.alias("status")
     )
     own = first_reason(
         (pl.col("event_time").is_null(), Reason.BAD_TIMESTAMP),
