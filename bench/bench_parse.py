@@ -2,10 +2,12 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.bench_parse --rows 1000000
 
-Each format runs in its own process with POLARS_MAX_THREADS=1 and one Arrow CPU and I/O
-thread, through the real `ingest files` code path (decompress, frame, detect, parse,
-truncate client IPs, write zstd Parquet). Beside the figures it measures, on the same
-data and one core: gzip decompression alone (ISA-L, as ingest does; every format),
+Each format goes through the real `ingest files` code path (decompress, frame, detect,
+parse, truncate client IPs, write zstd Parquet) `--repeat` times (default 3), each run
+a fresh process with POLARS_MAX_THREADS=1 and one Arrow CPU and I/O thread; the best
+CPU time is kept (the first run after the files are generated is typically 5-10%
+slower: fresh page cache and memory state). Beside the figures it measures, on the
+same data and one core: gzip decompression alone (ISA-L, as ingest does; every format),
 pyarrow's raw JSON reader alone (JSON formats; schema inferred, as a user would call
 it), and GoAccess 1.7 on the CloudFront file when `goaccess` is installed
 (`apt-get install goaccess`).
@@ -162,6 +164,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="lines per format")
     parser.add_argument("--formats", default=",".join([*GENERATED, "nginx"]))
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per format, each a fresh process; best kept"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("FORMAT", "SRC"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -175,11 +180,13 @@ def main() -> None:
                 if fmt == "nginx"
                 else _generate(GENERATED[fmt], args.rows, Path(tmp))
             )
-            run = _run_worker(fmt, src)
+            runs = [_run_worker(fmt, src) for _ in range(args.repeat)]
+            run = min(runs, key=lambda r: r["cpu_s"])
             row: dict[str, float | None] = {
                 "lines": run["lines"],
                 "rejects": run["rejects"],
                 "cpu_s": round(run["cpu_s"], 2),
+                "cpu_s_runs": [round(r["cpu_s"], 2) for r in runs],
                 "lines_per_s_per_core": round(run["lines"] / run["cpu_s"]),
                 "target": TARGETS.get(fmt, JSON_TARGET if fmt != "nginx" else None),
             }
@@ -193,7 +200,10 @@ def main() -> None:
     from bench.support import machine
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    command = f"python -m bench.bench_parse --rows {args.rows} --formats {args.formats}"
+    command = (
+        f"python -m bench.bench_parse --rows {args.rows} --formats {args.formats} "
+        f"--repeat {args.repeat}"
+    )
     document = {"machine": machine(), "command": command, "formats": results}
     (RESULTS / "parse.json").write_text(json.dumps(document, indent=2) + "\n")
     print("| format | lines | lines/s per core | target | references on the same data |")
