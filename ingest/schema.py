@@ -120,7 +120,8 @@ CANONICAL_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "status",
         pa.int16(),
         False,
-        "HTTP status sent to the viewer; 0 when the client aborted before a response.",
+        "HTTP status sent to the viewer; 0 when none was sent: the client aborted first, "
+        "or the origin failed and the edge answered nothing (Azure).",
     ),
     (
         "cache_status",

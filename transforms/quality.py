@@ -252,7 +252,7 @@ class Tally:
 def _entry(check: Check, engine: str = "great_expectations") -> dict[str, Any]:
     kwargs = dict(check.kwargs)
     if check.condition:
-        kwargs["row_condition"] = " ".join(map(str, check.condition))
+        kwargs["row_condition"] = " and ".join(" ".join(map(str, part)) for part in check.condition)
     counters = dict.fromkeys(("element_count", "missing_count", "unexpected_count"), 0)
     return {
         **{"name": check.name, "description": check.description, "engine": engine},

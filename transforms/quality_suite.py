@@ -9,6 +9,7 @@ dashboard and the report refer to them. Great Expectations is imported inside
 
 from __future__ import annotations
 
+import functools
 import logging
 import operator
 from dataclasses import asdict, dataclass
@@ -129,15 +130,16 @@ SHARE_CHECK = "unknown_cache_status_share"
 class Check:
     """One named check: GX expectation class `expectation` with `kwargs`.
 
-    `condition` (column, "==" | "!=" | ">=", value) limits the rows it judges. Values
-    `{"$PARAMETER": name}` are filled per batch: partition_start/_end, latest_allowed.
+    `condition`, conditions (column, "==" | "!=" | ">=", value) that must all hold,
+    limits the rows it judges. Values `{"$PARAMETER": name}` are filled per batch:
+    partition_start/_end, latest_allowed.
     """
 
     name: str
     description: str
     expectation: str
     kwargs: dict[str, Any]
-    condition: tuple[str, str, Any] | None = None
+    condition: tuple[tuple[str, str, Any], ...] = ()
 
 
 def row_checks(settings: QualitySettings) -> list[Check]:
@@ -158,14 +160,16 @@ def row_checks(settings: QualitySettings) -> list[Check]:
             "a non-zero status is an HTTP code in 100-599",
             between,
             {"column": "status", "min_value": 100, "max_value": 599},
-            ("status", "!=", 0),
+            (("status", "!=", 0),),
         ),
+        # Status 0 means no response: the client left (incomplete) or the origin failed
+        # and the edge answered nothing (Azure logs an origin timeout as status 0).
         Check(
             "status_zero_only_when_incomplete",
-            "status 0 (no response) only on requests the client aborted",
+            "status 0 (no response) only on requests the client aborted or the origin failed",
             in_set,
-            {"column": "incomplete", "value_set": [True]},
-            ("status", "==", 0),
+            {"column": "origin_request", "value_set": ["failed"]},
+            (("status", "==", 0), ("incomplete", "==", False)),
         ),
     ]
     checks += [
@@ -231,7 +235,7 @@ def share_check(settings: QualitySettings) -> Check:
         f"(formats with at least {settings.min_rows_for_share} rows)",
         "ExpectColumnValuesToBeBetween",
         {"column": "unknown_share", "min_value": 0, "max_value": settings.max_unknown_share},
-        ("rows", ">=", settings.min_rows_for_share),
+        (("rows", ">=", settings.min_rows_for_share),),
     )
 
 
@@ -292,6 +296,6 @@ def _expectation(check: Check) -> Any:
 
     kwargs = dict(check.kwargs)
     if check.condition:
-        column, op, value = check.condition
-        kwargs["row_condition"] = _COMPARE[op](Column(column), value)
+        parts = [_COMPARE[op](Column(column), value) for column, op, value in check.condition]
+        kwargs["row_condition"] = functools.reduce(operator.and_, parts)
     return getattr(gxe, check.expectation)(**kwargs, meta={"check": check.name})

@@ -235,6 +235,17 @@ def test_unknown_share_limit_is_configurable(tmp_path: Path) -> None:
         ),
         pytest.param(
             {
+                "status": 0,
+                "incomplete": False,
+                "cache_status": "MISS",
+                "served_from_cache": "no",
+                "origin_request": "failed",
+                "cache_tier": "unknown",
+            },
+            id="azure_origin_timeout_status_0",
+        ),
+        pytest.param(
+            {
                 "cache_status": "ERROR",
                 "served_from_cache": "unknown",
                 "origin_request": "failed",
