@@ -2,9 +2,11 @@
 
 pyarrow's JSON reader parses a whole block at C speed but fails the block on one bad
 line. `read_json_lines` parses the batch in one call and, only when that fails, splits
-it around the row the reader names (bisecting when it names none): a clean batch pays
-nothing and one poison line never sinks its neighbours. `json_scalars` builds on it for
-vendors that write numbers either bare or quoted.
+it around the row the reader names (confirmed by reading that line alone, as a line
+holding several objects shifts the reader's row numbers; bisecting when it names
+none): a clean batch pays nothing and one poison line never sinks its neighbours.
+`json_scalars` sends it the lines its faster reader cannot answer exactly, quoted by
+`quote_scalars` so that bare numbers and booleans read as text.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import polars as pl
@@ -24,8 +27,9 @@ from ingest.records import Reason
 _BLOCK = 1 << 24
 # Lines that quote_scalars rewrites: some bare scalar right after `":`.
 NEEDS_QUOTING = r'"\s*:\s*[-0-9tf]'
-_ROW_HINT = re.compile(r"in row (\d+)$")
+_ROW_HINT = re.compile(r"\s*in row (\d+)\.?$")
 _ROW_NUMBERS = re.compile(r"in row (\d+)$", re.MULTILINE)
+_SEVERAL = "not one JSON value per line"
 
 
 @dataclass(frozen=True)
@@ -39,12 +43,10 @@ class JsonLines:
     bad_detail: list[str]
 
 
-def read_table(raw: pa.Array, schema: pa.Schema | None, block_bytes: int | None = None) -> pa.Table:
+def read_table(raw: pa.Array, schema: pa.Schema | None) -> pa.Table:
     """Rows of `raw` (one JSON text per value) read against `schema` (inferred when None).
 
-    One block by default, so that "in row N" of an error counts from the first value.
-    `block_bytes` reads in blocks of that size, which is faster, but only safe for
-    batches known to hold no line whose first value is `null` (see the comment below).
+    One block, so that "in row N" of an error counts from the first value.
 
     Raises:
         pa.ArrowInvalid: a line does not parse.
@@ -52,7 +54,7 @@ def read_table(raw: pa.Array, schema: pa.Schema | None, block_bytes: int | None 
     # pyarrow 26 crashes (SIGSEGV) when the first value of a block is `null`; a leading
     # `{}` row keeps the reader away from that case and is dropped again.
     data = joined_buffer(raw, first="{}")
-    block = block_bytes or max(_BLOCK, data.size + 1)
+    block = max(_BLOCK, data.size + 1)
     try:
         table = pj.read_json(
             pa.BufferReader(data),
@@ -96,33 +98,36 @@ def read_json_lines(raw: pa.Array | pa.ChunkedArray, schema: pa.Schema) -> JsonL
     bad: list[int] = []
     reasons: list[str] = []
     details: list[str] = []
-    # Each line must hold exactly one object: a line with two objects, or none, would
-    # shift every row after it, so such lines are found up front (vectorised).
-    stack = [(0, n)]
+    # The reader skips a line holding only white space: it would shift every row after
+    # it, so such lines are bad up front. Then only a line holding several objects
+    # changes the row count (upwards), which the bisection below finds.
+    blank = _blank(raw)
+    for where in blank:
+        bad.append(int(where))
+        reasons.append(Reason.BAD_JSON.value)
+        details.append("no JSON value")
+    bounds = np.concatenate([[-1], blank, [n]])
+    stack = [(int(lo) + 1, int(hi)) for lo, hi in pairwise(bounds)]
     while stack:
         lo, hi = stack.pop()
         if lo >= hi:
             continue
-        chunk = raw.slice(lo, hi - lo)
         try:
-            table = read_table(chunk, schema)
+            table = read_table(raw.slice(lo, hi - lo), schema)
             if table.num_rows != hi - lo:
-                raise pa.ArrowInvalid("row count differs from line count")
+                raise pa.ArrowInvalid(_SEVERAL)
         except pa.ArrowInvalid as exc:
-            hint = _ROW_HINT.search(str(exc))
-            row = lo + int(hint.group(1)) if hint else -1
-            if hi - lo == 1 or lo <= row < hi:
-                # The reader names the failing row of a single block: skip straight to it.
-                where = lo if hi - lo == 1 else row
-                bad.append(where)
-                reasons.append(_reason_of(exc).value)
-                details.append(str(exc).splitlines()[0][:200])
-                stack.append((where + 1, hi))
-                stack.append((lo, where))
+            where, error = _failing_line(raw, schema, lo, hi, exc)
+            if where is None:
+                mid = (lo + hi) // 2
+                stack.append((mid, hi))
+                stack.append((lo, mid))
                 continue
-            mid = (lo + hi) // 2
-            stack.append((mid, hi))
-            stack.append((lo, mid))
+            bad.append(where)
+            reasons.append(_reason_of(error).value)
+            details.append(_ROW_HINT.sub("", str(error).splitlines()[0]).strip()[:200])
+            stack.append((where + 1, hi))
+            stack.append((lo, where))
             continue
         tables.append(table)
         good.append(np.arange(lo, hi, dtype=np.int64))
@@ -142,6 +147,39 @@ def read_json_lines(raw: pa.Array | pa.ChunkedArray, schema: pa.Schema) -> JsonL
         [reasons[i] for i in order_bad],
         [details[i] for i in order_bad],
     )
+
+
+def _blank(raw: pa.Array) -> np.ndarray:
+    """Positions of the values holding only JSON white space (or nothing)."""
+    text = pl.Series(raw.cast(pa.large_string()))
+    maybe = (text.str.len_bytes() == 0) | text.str.contains(r"^[ \t\r\n]").fill_null(False)
+    if not maybe.any():
+        return np.empty(0, dtype=np.int64)
+    empty = maybe & (text.str.strip_chars(" \t\r\n").str.len_bytes() == 0).fill_null(False)
+    return empty.arg_true().to_numpy().astype(np.int64)
+
+
+def _failing_line(
+    raw: pa.Array, schema: pa.Schema, lo: int, hi: int, exc: pa.ArrowInvalid
+) -> tuple[int | None, Exception]:
+    """(line of `lo:hi` that fails to read alone, its error), or (None, exc) when unknown.
+
+    The reader names the failing row, which is the failing line unless a line before
+    it held several objects: the named line is read alone to confirm it.
+    """
+    if hi - lo == 1:
+        return lo, exc
+    hint = _ROW_HINT.search(str(exc))
+    row = lo + int(hint.group(1)) if hint else -1
+    if not lo <= row < hi:
+        return None, exc
+    try:
+        alone = read_table(raw.slice(row, 1), schema)
+    except pa.ArrowInvalid as error:
+        return row, error
+    if alone.num_rows != 1:
+        return row, pa.ArrowInvalid(_SEVERAL)
+    return None, exc
 
 
 def scalar_pattern(keys: Sequence[str], *, either_case: bool = False) -> str:

@@ -40,12 +40,22 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cache
 
 import polars as pl
 import pyarrow as pa
 
+from ingest.json_fields import (
+    Check,
+    Checks,
+    decode_percent,
+    first_failures,
+    http_version,
+    per_distinct,
+    without_blanks,
+)
 from ingest.json_scalars import read_aligned
-from ingest.normalize import finish, percent_decode, with_first_failure
+from ingest.normalize import finish
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import AKAMAI_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -81,21 +91,32 @@ PLAUSIBLE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 _CACHE = {k: v.value for k, v in AKAMAI_CACHE_STATUS.items()}
 
 
+_BLANKS = ["-", "^", ""]
+_PER_VALUE_COLUMNS = ("a_cacheStatus", "a_cacheable", "a_isMidgress", "a_proto")
+# Keys read as text, with `-`, `^` and empty meaning no value (numbers are cast, which
+# turns those into null anyway).
+_TEXT = (
+    *("reqHost", "reqMethod", "queryStr", "cacheStatus", "cacheable", "cacheRefreshSrc"),
+    *("cliIP", "UA", "country", "reqId", "rspContentType", "serverCountry"),
+)
+_TEXT_COLUMNS = ("path", *(f"a_{k}" for k in _TEXT))
+
+
 def _blank(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.strip_chars().is_in(["-", "^", ""])).then(None).otherwise(expr)
+    return expr.str.strip_chars().is_in(_BLANKS)
 
 
 def _a(key: str) -> pl.Expr:
-    return _blank(pl.col(f"a_{key}"))
+    return pl.col(f"a_{key}")
 
 
 def _num(key: str) -> pl.Expr:
-    return _a(key).cast(pl.Float64, strict=False)
+    return pl.col(f"n_{key}")
 
 
 def _json_fields(raw: pl.Series) -> pl.DataFrame:
     """`a_<key>` columns and reader `_reason`/`_detail`, one row per JSON line of `raw`."""
-    fields = read_aligned(raw, _SCHEMA, _KEYS)
+    fields = read_aligned(raw, _SCHEMA)
     return fields.select(pl.exclude("_reason", "_detail").name.prefix("a_"), "_reason", "_detail")
 
 
@@ -124,7 +145,9 @@ def _structured_part(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _cache(df: pl.DataFrame) -> pl.DataFrame:
+@cache
+def _per_value_columns() -> list[pl.Expr]:
+    """Columns that depend only on `_PER_VALUE_COLUMNS` (few distinct values per batch)."""
     cs, cacheable = _a("cacheStatus"), _a("cacheable")
     unknown = CacheStatus.UNKNOWN.value
     status = (
@@ -139,12 +162,82 @@ def _cache(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.concat_str([cs.fill_null("-"), cacheable], separator="/"))
     )
     midgress = _a("isMidgress").str.to_lowercase().is_in(["1", "true", "yes", "y"])
-    return df.with_columns(
+    return [
         status.alias("cache_status"),
         raw.alias("cache_status_raw"),
-        _a("cacheRefreshSrc").alias("cache_status_detail"),
         (~midgress.fill_null(False)).alias("is_viewer_request"),
-    )
+        http_version(_a("proto")).alias("protocol"),
+    ]
+
+
+@cache
+def _checks() -> Checks:
+    checks = [
+        Check(_a("reqTimeSec").is_null(), Reason.MISSING_FIELD, "reqTimeSec"),
+        Check(pl.col("path").is_null(), Reason.MISSING_FIELD, "reqPath"),
+        Check(_a("reqMethod").is_null(), Reason.MISSING_FIELD, "reqMethod"),
+        # A status that does not cast is missing when blank, else bad (below).
+        Check(
+            pl.col("status").is_null(),
+            Reason.MISSING_FIELD,
+            "statusCode",
+            refine=_a("statusCode").is_null() | _blank(_a("statusCode")),
+        ),
+        Check(
+            pl.col("event_time").is_null(), Reason.BAD_TIMESTAMP, "reqTimeSec is not epoch seconds"
+        ),
+        Check(
+            ~pl.col("event_time").is_between(*PLAUSIBLE), Reason.BAD_TIMESTAMP, "implausible year"
+        ),
+        Check(pl.col("status").is_null(), Reason.BAD_STATUS, "statusCode is not an integer"),
+    ]
+    for key in _NUMERIC:
+        bad = _a(key).is_not_null() & _num(key).is_null()
+        checks.append(Check(bad, Reason.BAD_NUMBER, key, refine=~_blank(_a(key))))
+    return Checks(checks)
+
+
+@cache
+def _numbers() -> list[pl.Expr]:
+    """Numbers (a blank casts to null, as `-` does), the status, and the path ('-' is '/')."""
+    return [
+        *[_a(k).cast(pl.Float64, strict=False).alias(f"n_{k}") for k in ("reqTimeSec", *_NUMERIC)],
+        _a("statusCode").cast(pl.Int64, strict=False).alias("status"),
+        # '-' is the root path: DS2 strips the leading '/', leaving nothing.
+        pl.when(_a("reqPath").is_null())
+        .then(None)
+        .otherwise(pl.col("path").fill_null(""))
+        .alias("path"),
+    ]
+
+
+@cache
+def _columns() -> list[pl.Expr]:
+    timing = [_num(k) for k in ("reqEndTimeMSec", "turnAroundTimeMSec", "transferTimeMSec")]
+    has_timing = pl.any_horizontal([t.is_not_null() for t in timing])
+    first_byte = timing[0].fill_null(0) + timing[1]
+    return [
+        (_num("reqTimeSec") * 1000)
+        .round(0)
+        .cast(pl.Int64, strict=False)
+        .cast(pl.Datetime("ms", "UTC"))
+        .alias("event_time"),
+        _a("serverCountry").str.to_uppercase().alias("pop"),
+        _a("reqHost").alias("host"),
+        _a("reqMethod").alias("method"),
+        _a("queryStr").alias("query"),
+        _num("totalBytes").cast(pl.Int64, strict=False).alias("bytes_sent"),
+        _num("bytes").cast(pl.Int64, strict=False).alias("body_bytes"),
+        pl.when(has_timing).then(pl.sum_horizontal(timing)).alias("time_taken_ms"),
+        pl.coalesce(_num("timeToFirstByte"), first_byte).alias("ttfb_ms"),
+        _a("rspContentType").alias("content_type"),
+        _num("maxAgeSec").cast(pl.Int64, strict=False).alias("max_age_s"),
+        _a("country").alias("client_country"),
+        _a("cliIP").alias("client_key"),
+        _a("UA").alias("user_agent"),
+        _a("cacheRefreshSrc").alias("cache_status_detail"),
+        _a("reqId").alias("request_id"),
+    ]
 
 
 def parse(lines: RawLines) -> ParseResult:
@@ -165,57 +258,10 @@ def parse(lines: RawLines) -> ParseResult:
             how="diagonal_relaxed",
         )
         df = df.join(parts, on="_idx", how="left").sort("_idx")
-    path_raw = pl.col("a_reqPath")
-    seconds = _num("reqTimeSec")
-    timing = [_num(k) for k in ("reqEndTimeMSec", "turnAroundTimeMSec", "transferTimeMSec")]
-    has_timing = pl.any_horizontal([t.is_not_null() for t in timing])
-    first_byte = timing[0].fill_null(0) + timing[1]
-    proto = _a("proto")
-    df = df.with_columns(
-        (seconds * 1000)
-        .round(0)
-        .cast(pl.Int64, strict=False)
-        .cast(pl.Datetime("ms", "UTC"))
-        .alias("event_time"),
-        _a("serverCountry").str.to_uppercase().alias("pop"),
-        _a("reqHost").alias("host"),
-        _a("reqMethod").alias("method"),
-        # '-' is the root path: DS2 strips the leading '/', leaving nothing.
-        pl.when(path_raw.is_null()).then(None).otherwise(_a("reqPath").fill_null("")).alias("path"),
-        _a("queryStr").alias("query"),
-        _a("statusCode").cast(pl.Int64, strict=False).alias("status"),
-        _num("totalBytes").cast(pl.Int64, strict=False).alias("bytes_sent"),
-        _num("bytes").cast(pl.Int64, strict=False).alias("body_bytes"),
-        pl.when(has_timing).then(pl.sum_horizontal(timing)).alias("time_taken_ms"),
-        pl.coalesce(_num("timeToFirstByte"), first_byte).alias("ttfb_ms"),
-        _a("rspContentType").alias("content_type"),
-        _num("maxAgeSec").cast(pl.Int64, strict=False).alias("max_age_s"),
-        _a("country").alias("client_country"),
-        _a("cliIP").alias("client_key"),
-        _a("UA").alias("user_agent"),
-        pl.when(proto.str.contains(r"^HTTP/\d(\.\d)?$"))
-        .then(proto.str.replace(r"^HTTP/(\d)$", "HTTP/${1}.0"))
-        .alias("protocol"),
-        _a("reqId").alias("request_id"),
-    )
-    df = _cache(df).with_columns(percent_decode(df["user_agent"]).alias("user_agent"))
-    checks = [
-        (pl.col("a_reqTimeSec").is_null(), Reason.MISSING_FIELD, "reqTimeSec"),
-        (path_raw.is_null(), Reason.MISSING_FIELD, "reqPath"),
-        (_a("reqMethod").is_null(), Reason.MISSING_FIELD, "reqMethod"),
-        (_a("statusCode").is_null(), Reason.MISSING_FIELD, "statusCode"),
-        (pl.col("event_time").is_null(), Reason.BAD_TIMESTAMP, "reqTimeSec is not epoch seconds"),
-        (~pl.col("event_time").is_between(*PLAUSIBLE), Reason.BAD_TIMESTAMP, "implausible year"),
-        (pl.col("status").is_null(), Reason.BAD_STATUS, "statusCode is not an integer"),
-    ]
-    for key in _NUMERIC:
-        bad = _a(key).is_not_null() & _num(key).is_null()
-        checks.append((bad, Reason.BAD_NUMBER, key))
-    df, reason, detail = with_first_failure(df, *checks)
-    df = df.with_columns(
-        pl.coalesce(pl.col("_reason"), reason).alias("_reason"),
-        pl.coalesce(pl.col("_detail"), detail).alias("_detail"),
-    )
+    df = without_blanks(df.with_columns(_a("reqPath").alias("path")), _TEXT_COLUMNS, _BLANKS)
+    df = df.with_columns(_numbers()).with_columns(_columns())
+    df = per_distinct(df, _PER_VALUE_COLUMNS, _per_value_columns())
+    df = first_failures(decode_percent(df, "user_agent"), _checks())
     kind = EventTimeKind.REQUEST_START.value
     return finish(df, cdn=CDN, source_format=FORMAT, event_time_kind=kind)
 

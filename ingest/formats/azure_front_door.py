@@ -5,7 +5,9 @@ Supported: the record shape of diagnostic-settings exports (storage `PT1H.json` 
 the Elastic classic fixture, the docs' Standard/Premium example) for categories
 `FrontDoorAccessLog` (Standard/Premium), `FrontdoorAccessLog` (classic) and
 `AzureCdnAccessLog`. Property names are matched in their camelCase and PascalCase
-spellings; numbers and booleans may be JSON strings or literals.
+spellings (a record holding both: the first spelling of `_PROPERTIES` with a value wins,
+and the others are not read, so not checked either); numbers and booleans may be JSON
+strings or literals.
 
 An Event Hub message holds `{"records": [...]}`, several records in one line. parse()
 keeps one output per input line, so it rejects such a line (missing_field); call
@@ -27,12 +29,15 @@ Mapping decisions (schema.AZURE_CACHE_STATUS holds the value table, looked up up
 
 from __future__ import annotations
 
+from functools import cache
+
 import duckdb
 import polars as pl
 import pyarrow as pa
 
+from ingest.json_fields import Check, Checks, first_failures, per_distinct, rfc3339, url_parts
 from ingest.json_scalars import read_aligned
-from ingest.normalize import finish, host_of_url, split_url, to_float, to_int, with_first_failure
+from ingest.normalize import finish
 from ingest.records import RAW_LINES_SCHEMA, ParseResult, RawLines, Reason
 from ingest.schema import (
     AZURE_CACHE_STATUS,
@@ -78,20 +83,11 @@ _SCHEMA = pa.schema(
         )
     ]
 )
-# Read as their text in either spelling, so "200" and 200, "true" and true read the same.
-_SCALARS = (
-    "httpStatusCode",
-    "requestBytes",
-    "responseBytes",
-    "timeTaken",
-    "timeToFirstByte",
-    "isReceivedFromClient",
-)
 _ACCESS_CATEGORIES = ("frontdooraccesslog", "azurecdnaccesslog")
-_RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _CACHE_STATUS = {k: v.value for k, v in AZURE_CACHE_STATUS.items()}
 _SERVED = [CacheStatus.HIT, CacheStatus.REVALIDATED, CacheStatus.PARTIAL_HIT]
 _ENVELOPE_RE = r'^\s*\{\s*"records"\s*:\s*\['
+_PER_VALUE_KEYS = ("cacheStatus", "isReceivedFromClient", "errorInfo", "httpVersion")
 # (canonical column, property) pairs that must be numbers when present.
 _NUMBERS = (
     ("bytes_sent", "responseBytes"),
@@ -105,7 +101,7 @@ def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with one column per canonical property name, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    fields = read_aligned(lines.column("raw"), _SCHEMA, _SCALARS, either_case=True)
+    fields = read_aligned(base["raw"], _SCHEMA)
     props = pl.col("properties")
     fields = fields.select(
         *[pl.coalesce([pl.col(n) for n in names]).alias(key) for key, names in _ENVELOPE.items()],
@@ -120,14 +116,12 @@ def _read(lines: RawLines) -> pl.DataFrame:
     return base.hstack(fields)
 
 
-def parse(lines: RawLines) -> ParseResult:
-    """Canonical rows and rejects for Azure Front Door / Azure CDN access-log records.
-
-    Returns:
-        ParseResult accounting for every input line; event_time marks the response end.
-    """
-    df = _read(lines)
+@cache
+def _per_value_columns() -> list[pl.Expr]:
+    """Cache columns, the viewer flag and the protocol, from `_PER_VALUE_KEYS`."""
     c = pl.col
+    version = c("httpVersion")
+    protocol = version.str.replace(r"^(?:HTTP/)?(\d)(?:\.(\d))?.*$", "HTTP/${1}.${2}")
     key = c("cacheStatus").str.strip_chars().str.to_uppercase()
     status = key.replace_strict(
         _CACHE_STATUS, default=CacheStatus.UNKNOWN.value, return_dtype=pl.String
@@ -135,18 +129,7 @@ def parse(lines: RawLines) -> ParseResult:
     from_client = (c("isReceivedFromClient").str.to_lowercase() != "false").fill_null(True)
     served = status.is_in([s.value for s in _SERVED])
     error_info = pl.when(~c("errorInfo").is_in(["NoError", "", "N/A"])).then(c("errorInfo"))
-    path, query = split_url(c("requestUri"))
-    http_status = to_int(c("httpStatusCode"))
-    df = df.with_columns(
-        c("time")
-        .str.to_datetime(_RFC3339, time_unit="ms", time_zone="UTC", strict=False)
-        .alias("event_time"),
-        c("pop"),
-        pl.coalesce(host_of_url(c("requestUri")), c("hostName")).alias("host"),
-        c("httpMethod").alias("method"),
-        path.alias("path"),
-        query.alias("query"),
-        http_status.alias("status"),
+    return [
         status.alias("cache_status"),
         c("cacheStatus").alias("cache_status_raw"),
         pl.coalesce(error_info, pl.when(key == "TCP_EXPIRED_MISS").then(pl.lit("EXPIRED"))).alias(
@@ -161,53 +144,83 @@ def parse(lines: RawLines) -> ParseResult:
         .then(pl.lit(OriginRequest.FAILED.value))
         .alias("origin_request"),
         from_client.alias("is_viewer_request"),
+        protocol.str.replace(r"\.$", ".0").alias("protocol"),
+    ]
+
+
+@cache
+def _checks() -> Checks:
+    c = pl.col
+    category = c("category")
+    # Spellings seen in exports skip the lower-casing.
+    known = category.is_in(["FrontDoorAccessLog", "FrontdoorAccessLog", "AzureCdnAccessLog"])
+    return Checks(
+        [
+            Check(
+                c("raw").str.contains(_ENVELOPE_RE),
+                Reason.MISSING_FIELD,
+                "records envelope: unwrap_records() first",
+            ),
+            Check(
+                category.is_not_null() & ~known,
+                Reason.UNKNOWN_FORMAT,
+                "category",
+                refine=~category.str.to_lowercase().is_in(_ACCESS_CATEGORIES),
+            ),
+            Check(c("_no_properties"), Reason.MISSING_FIELD, "properties"),
+            Check(c("time").is_null(), Reason.MISSING_FIELD, "time"),
+            Check(c("event_time").is_null(), Reason.BAD_TIMESTAMP, "time"),
+            Check(c("method").is_null(), Reason.MISSING_FIELD, "httpMethod"),
+            Check(c("httpStatusCode").is_null(), Reason.MISSING_FIELD, "httpStatusCode"),
+            Check(c("requestUri").is_null(), Reason.MISSING_FIELD, "requestUri"),
+            *[
+                Check(
+                    c(field).is_not_null() & (c(field) != "") & c(name).is_null(),
+                    Reason.BAD_NUMBER,
+                    field,
+                )
+                for name, field in _NUMBERS
+            ],
+        ]
+    )
+
+
+def _number(field: str) -> pl.Expr:
+    """`normalize.to_float` of the field ('-' and '' cast to null anyway)."""
+    return pl.col(field).cast(pl.Float64, strict=False)
+
+
+@cache
+def _columns() -> list[pl.Expr]:
+    c = pl.col
+    http_status = _number("httpStatusCode").cast(pl.Int64, strict=False)
+    return [
+        pl.coalesce(c("_uri_host"), c("hostName")).alias("host"),
+        c("httpMethod").alias("method"),
+        http_status.alias("status"),
         ((http_status == 499) | (c("errorInfo") == "ClientDisconnected"))
         .fill_null(False)
         .alias("incomplete"),
-        to_int(c("responseBytes")).alias("bytes_sent"),
-        to_int(c("requestBytes")).alias("request_bytes"),
-        (to_float(c("timeTaken")) * 1000).round(3).alias("time_taken_ms"),
-        (to_float(c("timeToFirstByte")) * 1000).round(3).alias("ttfb_ms"),
+        _number("responseBytes").cast(pl.Int64, strict=False).alias("bytes_sent"),
+        _number("requestBytes").cast(pl.Int64, strict=False).alias("request_bytes"),
+        (_number("timeTaken") * 1000).round(3).alias("time_taken_ms"),
+        (_number("timeToFirstByte") * 1000).round(3).alias("ttfb_ms"),
         c("clientIp").alias("client_key"),
         c("userAgent").alias("user_agent"),
-        c("httpVersion")
-        .str.replace(r"^(?:HTTP/)?(\d)(?:\.(\d))?.*$", "HTTP/${1}.${2}")
-        .str.replace(r"\.$", ".0")
-        .alias("protocol"),
         c("trackingReference").alias("request_id"),
-    )
-    category = c("category").str.to_lowercase()
-    df, reason, detail = with_first_failure(
-        df,
-        (
-            c("raw").str.contains(_ENVELOPE_RE),
-            Reason.MISSING_FIELD,
-            "records envelope: unwrap_records() first",
-        ),
-        (
-            category.is_not_null() & ~category.is_in(_ACCESS_CATEGORIES),
-            Reason.UNKNOWN_FORMAT,
-            "category",
-        ),
-        (c("_no_properties"), Reason.MISSING_FIELD, "properties"),
-        (c("time").is_null(), Reason.MISSING_FIELD, "time"),
-        (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "time"),
-        (c("method").is_null(), Reason.MISSING_FIELD, "httpMethod"),
-        (c("httpStatusCode").is_null(), Reason.MISSING_FIELD, "httpStatusCode"),
-        (c("requestUri").is_null(), Reason.MISSING_FIELD, "requestUri"),
-        *[
-            (
-                c(field).is_not_null() & (c(field) != "") & c(name).is_null(),
-                Reason.BAD_NUMBER,
-                field,
-            )
-            for name, field in _NUMBERS
-        ],
-    )
-    df = df.with_columns(
-        pl.coalesce(c("_reason"), reason).alias("_reason"),
-        pl.when(c("_reason").is_null()).then(detail).otherwise(c("_detail")).alias("_detail"),
-    )
+    ]
+
+
+def parse(lines: RawLines) -> ParseResult:
+    """Canonical rows and rejects for Azure Front Door / Azure CDN access-log records.
+
+    Returns:
+        ParseResult accounting for every input line; event_time marks the response end.
+    """
+    df = url_parts(_read(lines), "requestUri", "path", "query", host="_uri_host")
+    df = per_distinct(df, _PER_VALUE_KEYS, _per_value_columns())
+    df = df.with_columns(*_columns(), rfc3339(df["time"]).alias("event_time"))
+    df = first_failures(df, _checks())
     return finish(
         df, cdn=CDN, source_format=FORMAT, event_time_kind=EventTimeKind.RESPONSE_END.value
     )

@@ -21,11 +21,21 @@ Mapping decisions (schema.CLOUDFLARE_CACHE_STATUS holds the value table):
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 import pyarrow as pa
 
+from ingest.json_fields import (
+    Check,
+    Checks,
+    first_failures,
+    per_distinct,
+    url_parts,
+    without_blanks,
+)
 from ingest.json_scalars import read_aligned
-from ingest.normalize import finish, split_url, to_float, to_int, with_first_failure
+from ingest.normalize import finish
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import CLOUDFLARE_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -51,8 +61,8 @@ _STRING_FIELDS = (
     "EdgeResponseContentType",
     "EdgeServerIP",
 )
-# Numbers and booleans are read as their text (see json_scalars.read_scalar_lines), so
-# every field is a string and a quoted number never fails a line.
+# Fields Logpush writes as JSON numbers or booleans. Like every field they are read as
+# their text (see json_scalars), so a quoted number never fails a line.
 _SCALAR_FIELDS = (
     "EdgeResponseStatus",
     "EdgeResponseBytes",
@@ -66,7 +76,6 @@ _SCALAR_FIELDS = (
     "WorkerSubrequest",
 )
 _SCHEMA = pa.schema([(name, pa.string()) for name in _STRING_FIELDS + _SCALAR_FIELDS])
-_SCALARS = ("EdgeStartTimestamp", "EdgeEndTimestamp", *_SCALAR_FIELDS)
 _RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _CACHE_STATUS = {k: v.value for k, v in CLOUDFLARE_CACHE_STATUS.items()}
 _SERVED = [
@@ -82,17 +91,27 @@ _INTS = (
     ("request_bytes", "ClientRequestBytes"),
 )
 _FLOATS = (("ttfb_ms", "EdgeTimeToFirstByteMs"),)
+# What the cache and viewer columns depend on; batches hold few combinations.
+_CACHE_KEYS = (
+    *("CacheCacheStatus", "_no_origin", "CacheTieredFill", "UpperTierColoID"),
+    *("ClientRequestSource", "WorkerSubrequest"),
+)
+# Logpush writes "" for a value it does not have: these fields are null then.
+_TEXT_FIELDS = (
+    *("RayID", "ClientRequestHost", "ClientIP", "ClientCountry", "EdgeColoCode"),
+    *("EdgeResponseContentType", "ClientRequestUserAgent"),
+)
 
 
 def _read(lines: RawLines) -> pl.DataFrame:
     """`lines` with one string column per schema field, plus `_reason`/`_detail` for bad JSON."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    return base.hstack(read_aligned(lines.column("raw"), _SCHEMA, _SCALARS))
+    return base.hstack(read_aligned(base["raw"], _SCHEMA))
 
 
-def _timestamp(value: pl.Expr) -> pl.Expr:
-    """UTC Datetime("ms") of a Logpush timestamp: unix s/ms/us/ns digits, decimal seconds or RFC 3339."""
+def _epoch_ms(value: pl.Expr, digits: pl.Expr) -> pl.Expr:
+    """Milliseconds of unix s/ms/us/ns digits (unit by magnitude) or decimal seconds."""
     as_int = value.cast(pl.Int64, strict=False)
     epoch_ms = (
         pl.when(as_int >= 10**17)
@@ -104,43 +123,33 @@ def _timestamp(value: pl.Expr) -> pl.Expr:
         .otherwise(as_int * 1_000)
     )
     decimal_ms = (value.cast(pl.Float64, strict=False) * 1_000).cast(pl.Int64, strict=False)
-    millis = (
-        pl.when(value.str.contains(r"^\d+$"))
-        .then(epoch_ms)
-        .when(value.str.contains(r"^\d+\.\d+$"))
-        .then(decimal_ms)
-    )
-    from_epoch = pl.from_epoch(millis, time_unit="ms").dt.replace_time_zone("UTC")
-    rfc3339 = value.str.to_datetime(_RFC3339, time_unit="ms", time_zone="UTC", strict=False)
-    return pl.coalesce(from_epoch, rfc3339)
+    return pl.when(digits).then(epoch_ms).when(value.str.contains(r"^\d+\.\d+$")).then(decimal_ms)
 
 
-def _text(field: str) -> pl.Expr:
-    """The field's value, null when empty (Logpush writes "" for a value it does not have)."""
-    return pl.when(pl.col(field).str.strip_chars() != "").then(pl.col(field))
+def _rfc3339_times(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with `event_time` parsed as RFC 3339 where it is not a number."""
+    todo = df["event_time"].is_null() & df["EdgeStartTimestamp"].is_not_null()
+    if not todo.any():
+        return df
+    rows = todo.arg_true()
+    start = pl.col("EdgeStartTimestamp")
+    rfc3339 = start.str.to_datetime(_RFC3339, time_unit="ms", time_zone="UTC", strict=False)
+    parsed = df.select(start.gather(rows)).select(rfc3339).to_series()
+    return df.with_columns(df["event_time"].scatter(rows, parsed.cast(df["event_time"].dtype)))
 
 
-def parse(lines: RawLines) -> ParseResult:
-    """Canonical rows and rejects for Logpush http_requests NDJSON lines.
+def _num(field: str, dtype: type[pl.DataType] = pl.Int64) -> pl.Expr:
+    """`normalize.to_int`/`to_float` of the field ('-' and '' cast to null anyway)."""
+    number = pl.col(field).cast(pl.Float64, strict=False)
+    return number.cast(dtype, strict=False) if dtype is pl.Int64 else number
 
-    Returns:
-        ParseResult accounting for every input line; event_time marks the request start.
-    """
-    df = _read(lines)
+
+@cache
+def _cache_columns() -> list[pl.Expr]:
+    """Cache columns and the viewer flag, from `_CACHE_KEYS` (few distinct values)."""
     c = pl.col
-    nanos = c("EdgeStartTimestamp").str.contains(r"^\d{17,}$") & c("EdgeEndTimestamp").str.contains(
-        r"^\d{17,}$"
-    )
-    duration_ms = (
-        c("EdgeEndTimestamp").cast(pl.Int64, strict=False)
-        - c("EdgeStartTimestamp").cast(pl.Int64, strict=False)
-    ) / 1e6
-    uri_path, uri_query = split_url(c("ClientRequestURI"))
     key = c("CacheCacheStatus").str.strip_chars().str.to_lowercase()
-    no_origin = (to_int(c("OriginResponseStatus")) == 0) | (
-        c("OriginResponseStatus").is_null() & (c("EdgeServerIP") == "")
-    )
-    no_origin = no_origin.fill_null(False)
+    no_origin = c("_no_origin")
     status = (
         pl.when((key == "unknown") & no_origin)
         .then(pl.lit(CacheStatus.SYNTHETIC.value))
@@ -150,63 +159,99 @@ def parse(lines: RawLines) -> ParseResult:
             )
         )
     )
-    tiered = (c("CacheTieredFill").str.to_lowercase() == "true") | (
-        to_int(c("UpperTierColoID")) > 0
-    )
-    protocol = c("ClientRequestProtocol").str.replace(r"^(HTTP/\d)$", "${1}.0")
+    tiered = (c("CacheTieredFill").str.to_lowercase() == "true") | (_num("UpperTierColoID") > 0)
     source = c("ClientRequestSource").str.to_lowercase()
     eyeball = source.is_null() | (source == "eyeball")
     worker = (c("WorkerSubrequest").str.to_lowercase() == "true").fill_null(False)
-    df = df.with_columns(
-        _timestamp(c("EdgeStartTimestamp")).alias("event_time"),
-        _text("EdgeColoCode").alias("pop"),
-        _text("ClientRequestHost").alias("host"),
-        c("ClientRequestMethod").alias("method"),
-        pl.coalesce(uri_path, c("ClientRequestPath")).alias("path"),
-        uri_query.alias("query"),
-        to_int(c("EdgeResponseStatus")).alias("status"),
+    return [
         status.alias("cache_status"),
-        c("CacheCacheStatus").alias("cache_status_raw"),
         pl.when(key == "expired").then(pl.lit("EXPIRED")).alias("cache_status_detail"),
         pl.when(status.is_in([s.value for s in _SERVED]))
         .then(pl.when(tiered.fill_null(False)).then(pl.lit("parent")).otherwise(pl.lit("edge")))
         .alias("cache_tier"),
         pl.when((key == "dynamic") & no_origin).then(pl.lit("none")).alias("origin_request"),
         (eyeball & ~worker).alias("is_viewer_request"),
-        *[to_int(c(field)).alias(name) for name, field in _INTS],
-        *[to_float(c(field)).alias(name) for name, field in _FLOATS],
+    ]
+
+
+@cache
+def _checks() -> Checks:
+    c = pl.col
+    return Checks(
+        [
+            Check(c("EdgeStartTimestamp").is_null(), Reason.MISSING_FIELD, "EdgeStartTimestamp"),
+            Check(c("event_time").is_null(), Reason.BAD_TIMESTAMP, "EdgeStartTimestamp"),
+            Check(c("ClientRequestMethod").is_null(), Reason.MISSING_FIELD, "ClientRequestMethod"),
+            Check(c("EdgeResponseStatus").is_null(), Reason.MISSING_FIELD, "EdgeResponseStatus"),
+            Check(c("path").is_null(), Reason.MISSING_FIELD, "ClientRequestURI"),
+            *[
+                Check(
+                    c(field).is_not_null() & (c(field) != "") & c(name).is_null(),
+                    Reason.BAD_NUMBER,
+                    field,
+                )
+                for name, field in _INTS + _FLOATS
+            ],
+        ]
+    )
+
+
+@cache
+def _prepared() -> list[pl.Expr]:
+    c = pl.col
+    no_origin = (_num("OriginResponseStatus") == 0) | (
+        c("OriginResponseStatus").is_null() & (c("EdgeServerIP") == "")
+    )
+    return [
+        c("EdgeStartTimestamp").str.contains(r"^\d+$").alias("_start_digits"),
+        no_origin.fill_null(False).alias("_no_origin"),
+    ]
+
+
+@cache
+def _columns() -> list[pl.Expr]:
+    c = pl.col
+    start, end = c("EdgeStartTimestamp"), c("EdgeEndTimestamp")
+    nanos = c("_start_digits") & (start.str.len_chars() >= 17) & end.str.contains(r"^\d{17,}$")
+    duration_ms = (end.cast(pl.Int64, strict=False) - start.cast(pl.Int64, strict=False)) / 1e6
+    millis = _epoch_ms(start, c("_start_digits"))
+    protocol = c("ClientRequestProtocol")
+    sample = _num("SampleInterval", pl.Float64)
+    return [
+        pl.from_epoch(millis, time_unit="ms").dt.replace_time_zone("UTC").alias("event_time"),
+        c("EdgeColoCode").alias("pop"),
+        c("ClientRequestHost").alias("host"),
+        c("ClientRequestMethod").alias("method"),
+        pl.coalesce(c("_uri_path"), c("ClientRequestPath")).alias("path"),
+        c("_uri_query").alias("query"),
+        _num("EdgeResponseStatus").alias("status"),
+        c("CacheCacheStatus").alias("cache_status_raw"),
+        *[_num(field).alias(name) for name, field in _INTS],
+        *[_num(field, pl.Float64).alias(name) for name, field in _FLOATS],
         pl.when(nanos).then(duration_ms).alias("time_taken_ms"),
-        _text("EdgeResponseContentType").alias("content_type"),
-        _text("ClientCountry").alias("client_country"),
-        _text("ClientIP").alias("client_key"),
-        _text("ClientRequestUserAgent").alias("user_agent"),
-        protocol.alias("protocol"),
-        _text("RayID").alias("request_id"),
-        pl.when(to_float(c("SampleInterval")) > 0)
-        .then(to_float(c("SampleInterval")))
-        .otherwise(1.0)
-        .alias("sample_weight"),
-    )
-    df, reason, detail = with_first_failure(
-        df,
-        (c("EdgeStartTimestamp").is_null(), Reason.MISSING_FIELD, "EdgeStartTimestamp"),
-        (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "EdgeStartTimestamp"),
-        (c("ClientRequestMethod").is_null(), Reason.MISSING_FIELD, "ClientRequestMethod"),
-        (c("EdgeResponseStatus").is_null(), Reason.MISSING_FIELD, "EdgeResponseStatus"),
-        (c("path").is_null(), Reason.MISSING_FIELD, "ClientRequestURI"),
-        *[
-            (
-                c(field).is_not_null() & (c(field) != "") & c(name).is_null(),
-                Reason.BAD_NUMBER,
-                field,
-            )
-            for name, field in _INTS + _FLOATS
-        ],
-    )
-    df = df.with_columns(
-        pl.coalesce(c("_reason"), reason).alias("_reason"),
-        pl.when(c("_reason").is_null()).then(detail).otherwise(c("_detail")).alias("_detail"),
-    )
+        c("EdgeResponseContentType").alias("content_type"),
+        c("ClientCountry").alias("client_country"),
+        c("ClientIP").alias("client_key"),
+        c("ClientRequestUserAgent").alias("user_agent"),
+        pl.when(protocol.str.contains(r"^HTTP/\d$"))
+        .then(protocol + ".0")
+        .otherwise(protocol)
+        .alias("protocol"),
+        c("RayID").alias("request_id"),
+        pl.when(sample > 0).then(sample).otherwise(1.0).alias("sample_weight"),
+    ]
+
+
+def parse(lines: RawLines) -> ParseResult:
+    """Canonical rows and rejects for Logpush http_requests NDJSON lines.
+
+    Returns:
+        ParseResult accounting for every input line; event_time marks the request start.
+    """
+    df = without_blanks(_read(lines), _TEXT_FIELDS, [""])
+    df = url_parts(df, "ClientRequestURI", "_uri_path", "_uri_query")
+    df = per_distinct(df.with_columns(_prepared()), _CACHE_KEYS, _cache_columns())
+    df = first_failures(_rfc3339_times(df.with_columns(_columns())), _checks())
     return finish(
         df, cdn=CDN, source_format=FORMAT, event_time_kind=EventTimeKind.REQUEST_START.value
     )

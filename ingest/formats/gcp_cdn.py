@@ -19,11 +19,14 @@ cache_status_raw lists the cache flags that were true, '/'-joined (e.g. `cacheLo
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 import pyarrow as pa
 
+from ingest.json_fields import Check, Checks, first_failures, per_distinct, rfc3339, url_parts
 from ingest.json_scalars import read_aligned
-from ingest.normalize import finish, host_of_url, split_url, to_float, to_int, with_first_failure
+from ingest.normalize import finish
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import CacheStatus, EventTimeKind, OriginRequest
 
@@ -52,10 +55,9 @@ _SCHEMA = pa.schema(
         ("jsonPayload", pa.struct([("statusDetails", pa.string()), ("cacheId", pa.string())])),
     ]
 )
-# Numbers and booleans are read as their text, so a number written either way
-# (int64 fields are JSON strings in LogEntry, int32 ones are numbers) reads the same.
-_SCALARS = ("status", "requestSize", "responseSize", *_CACHE_FLAGS)
-_RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
+# Numbers and booleans are read as their text (see json_scalars), so a number written
+# either way (int64 fields are JSON strings in LogEntry, int32 ones are numbers) reads
+# the same.
 _NORMAL_OUTCOMES = (
     "response_sent_by_backend",
     "response_from_cache",
@@ -66,17 +68,28 @@ _BACKEND_TRIED = r"^(failed_to_connect_to_backend|backend_)"
 
 
 def _read(lines: RawLines) -> pl.DataFrame:
-    """`lines` with the parsed schema columns, plus `_reason`/`_detail` for bad JSON."""
+    """`lines` with one column per schema leaf, `_has_request` and `_reason`/`_detail`."""
     base = pl.from_arrow(lines)
     assert isinstance(base, pl.DataFrame)
-    return base.hstack(read_aligned(lines.column("raw"), _SCHEMA, _SCALARS))
+    fields = read_aligned(base["raw"], _SCHEMA)
+    fields = fields.select(
+        "timestamp",
+        "insertId",
+        pl.col("httpRequest").is_not_null().alias("_has_request"),
+        pl.col("httpRequest").struct.unnest(),
+        pl.col("jsonPayload").struct.unnest(),
+        "_reason",
+        "_detail",
+    )
+    return base.hstack(fields)
 
 
-def _cache_columns(req: pl.Expr, details: pl.Expr) -> list[pl.Expr]:
+@cache
+def _cache_columns() -> list[pl.Expr]:
     """cache_status, _raw, _detail and origin_request from the flags and statusDetails."""
+    details = pl.col("statusDetails")
     flag = {
-        name: (req.struct.field(name).str.to_lowercase() == "true").fill_null(False)
-        for name in _CACHE_FLAGS
+        name: (pl.col(name).str.to_lowercase() == "true").fill_null(False) for name in _CACHE_FLAGS
     }
     normal = details.is_null() | details.is_in(_NORMAL_OUTCOMES)
     synthetic = details.str.contains(_SYNTHETIC_DETAILS).fill_null(False)
@@ -107,7 +120,90 @@ def _cache_columns(req: pl.Expr, details: pl.Expr) -> list[pl.Expr]:
         pl.when(raw != "").then(raw).alias("cache_status_raw"),
         pl.when(~normal).then(details).alias("cache_status_detail"),
         origin.alias("origin_request"),
+        # A client that hung up mid-response is an abort even though a status was sent.
+        pl.when(details.str.starts_with("client_disconnected"))
+        .then(pl.lit(True))
+        .alias("incomplete"),
     ]
+
+
+def _client(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` plus `client_key`: `remoteIp` without brackets or an IPv4 port."""
+    remote = pl.col("remoteIp")
+    client = (
+        pl.when(remote.str.starts_with("["))
+        .then(remote.str.extract(r"^\[([^\]]*)\]", 1))
+        .when(remote.str.contains(r"^[\d.]+:\d+$"))
+        .then(remote.str.replace(r":\d+$", ""))
+        .otherwise(remote)
+    )
+    ips = df["remoteIp"]
+    # Only values holding '[' or ':' can change.
+    todo = (ips.str.starts_with("[") | ips.str.contains(":", literal=True)).fill_null(False)
+    if todo.any():
+        rows = todo.arg_true()
+        fixed = df.select(remote.gather(rows)).select(client).to_series()
+        ips = ips.scatter(rows, fixed)
+    return df.with_columns(ips.alias("client_key"))
+
+
+_NUMBERS = {"status": "status", "bytes_sent": "responseSize", "request_bytes": "requestSize"}
+
+
+@cache
+def _columns() -> list[pl.Expr]:
+    c = pl.col
+    latency = c("latency")
+    return [
+        c("cacheId").alias("pop"),
+        c("requestMethod").alias("method"),
+        # Absent int fields hold their default 0 (Cloud Logging omits defaults).
+        *[
+            c(field)
+            .fill_null("0")
+            .cast(pl.Float64, strict=False)
+            .cast(pl.Int64, strict=False)
+            .alias(name)
+            for name, field in _NUMBERS.items()
+        ],
+        (latency.str.strip_suffix("s").cast(pl.Float64, strict=False) * 1000)
+        .round(3)
+        .alias("time_taken_ms"),
+        c("userAgent").alias("user_agent"),
+        pl.when(c("protocol").str.contains(r"^HTTP/\d$"))
+        .then(c("protocol") + ".0")
+        .otherwise(c("protocol"))
+        .alias("protocol"),
+        c("insertId").alias("request_id"),
+    ]
+
+
+@cache
+def _checks() -> Checks:
+    c = pl.col
+    return Checks(
+        [
+            Check(c("timestamp").is_null(), Reason.MISSING_FIELD, "timestamp"),
+            Check(c("event_time").is_null(), Reason.BAD_TIMESTAMP, "timestamp"),
+            Check(~c("_has_request"), Reason.MISSING_FIELD, "httpRequest"),
+            Check(c("method").is_null(), Reason.MISSING_FIELD, "httpRequest.requestMethod"),
+            Check(c("requestUrl").is_null(), Reason.MISSING_FIELD, "httpRequest.requestUrl"),
+            *[
+                Check(
+                    c(field).is_not_null() & c(name).is_null(),
+                    Reason.BAD_NUMBER,
+                    f"httpRequest.{field}",
+                )
+                for name, field in _NUMBERS.items()
+                if name != "status"
+            ],
+            Check(
+                c("latency").is_not_null() & c("time_taken_ms").is_null(),
+                Reason.BAD_NUMBER,
+                "httpRequest.latency",
+            ),
+        ]
+    )
 
 
 def parse(lines: RawLines) -> ParseResult:
@@ -116,73 +212,10 @@ def parse(lines: RawLines) -> ParseResult:
     Returns:
         ParseResult accounting for every input line; event_time is the LogEntry timestamp.
     """
-    df = _read(lines)
-    c = pl.col
-    req = c("httpRequest")
-    url = req.struct.field("requestUrl")
-    path, query = split_url(url)
-    remote = req.struct.field("remoteIp")
-    client = (
-        pl.when(remote.str.starts_with("["))
-        .then(remote.str.extract(r"^\[([^\]]*)\]", 1))
-        .when(remote.str.contains(r"^[\d.]+:\d+$"))
-        .then(remote.str.replace(r":\d+$", ""))
-        .otherwise(remote)
-    )
-    numbers = {"status": "status", "bytes_sent": "responseSize", "request_bytes": "requestSize"}
-    latency = req.struct.field("latency")
-    details = c("jsonPayload").struct.field("statusDetails")
-    df = df.with_columns(
-        c("timestamp")
-        .str.to_datetime(_RFC3339, time_unit="ms", time_zone="UTC", strict=False)
-        .alias("event_time"),
-        c("jsonPayload").struct.field("cacheId").alias("pop"),
-        host_of_url(url).alias("host"),
-        req.struct.field("requestMethod").alias("method"),
-        path.alias("path"),
-        query.alias("query"),
-        # Absent int fields hold their default 0 (Cloud Logging omits defaults).
-        *[
-            to_int(req.struct.field(field).fill_null("0")).alias(name)
-            for name, field in numbers.items()
-        ],
-        *_cache_columns(req, details),
-        (to_float(latency.str.strip_suffix("s")) * 1000).round(3).alias("time_taken_ms"),
-        client.alias("client_key"),
-        req.struct.field("userAgent").alias("user_agent"),
-        req.struct.field("protocol").str.replace(r"^(HTTP/\d)$", "${1}.0").alias("protocol"),
-        c("insertId").alias("request_id"),
-        # A client that hung up mid-response is an abort even though a status was sent.
-        pl.when(details.str.starts_with("client_disconnected"))
-        .then(pl.lit(True))
-        .alias("incomplete"),
-    )
-    df, reason, detail = with_first_failure(
-        df,
-        (c("timestamp").is_null(), Reason.MISSING_FIELD, "timestamp"),
-        (c("event_time").is_null(), Reason.BAD_TIMESTAMP, "timestamp"),
-        (req.is_null(), Reason.MISSING_FIELD, "httpRequest"),
-        (c("method").is_null(), Reason.MISSING_FIELD, "httpRequest.requestMethod"),
-        (url.is_null(), Reason.MISSING_FIELD, "httpRequest.requestUrl"),
-        *[
-            (
-                req.struct.field(field).is_not_null() & c(name).is_null(),
-                Reason.BAD_NUMBER,
-                f"httpRequest.{field}",
-            )
-            for name, field in numbers.items()
-            if name != "status"
-        ],
-        (
-            latency.is_not_null() & c("time_taken_ms").is_null(),
-            Reason.BAD_NUMBER,
-            "httpRequest.latency",
-        ),
-    )
-    df = df.with_columns(
-        pl.coalesce(c("_reason"), reason).alias("_reason"),
-        pl.when(c("_reason").is_null()).then(detail).otherwise(c("_detail")).alias("_detail"),
-    )
+    df = url_parts(_read(lines), "requestUrl", "path", "query", host="host")
+    df = per_distinct(_client(df), ["statusDetails", *_CACHE_FLAGS], _cache_columns())
+    df = df.with_columns(*_columns(), rfc3339(df["timestamp"]).alias("event_time"))
+    df = first_failures(df, _checks())
     return finish(df, cdn=CDN, source_format=FORMAT, event_time_kind=EventTimeKind.LOG_ENTRY.value)
 
 

@@ -31,3 +31,22 @@ def test_bare_numbers_are_quoted_whatever_the_spacing():
     body = pl.Series(['{"a" : 5, "b":"x"}', '{"a":6}', '{"a": "7"}'])
     out = quote_scalars(body, scalar_pattern(["a"]))
     assert out.to_list() == ['{"a" : "5", "b":"x"}', '{"a":"6"}', '{"a": "7"}']
+
+
+def test_blank_lines_are_bad_and_do_not_shift_rows():
+    raw = pa.array(['{"a":1}', "   ", '{"a":2}{"a":3}', '{"a":4}', ""])
+    result = read_json_lines(raw, SCHEMA)
+    assert result.index.tolist() == [0, 3]
+    assert result.table.column("a").to_pylist() == [1, 4]
+    assert result.bad_index.tolist() == [1, 2, 4]
+    assert result.bad_reason == ["bad_json", "bad_json", "bad_json"]
+
+
+def test_a_line_with_several_objects_does_not_shift_the_blame():
+    # After a two-object line pyarrow's "in row N" names the line before the bad one.
+    raw = pa.array(['{"a":1}{"a":2}', '{"a":3}', '{"a":"x"}', '{"a":5}'])
+    result = read_json_lines(raw, SCHEMA)
+    assert result.index.tolist() == [1, 3]
+    assert result.bad_index.tolist() == [0, 2]
+    assert result.bad_reason == ["bad_json", "bad_field_type"]
+    assert all("in row" not in detail for detail in result.bad_detail)
