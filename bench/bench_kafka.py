@@ -71,9 +71,7 @@ def _settings(bootstrap: str, topic: str) -> Any:
     )
 
 
-def worker_raw(
-    bootstrap: str, topic: str, messages: int, blocks: bool = False
-) -> dict[str, float]:
+def worker_raw(bootstrap: str, topic: str, messages: int, blocks: bool = False) -> dict[str, float]:
     """Consume `messages` messages collecting only record values; timings from the first record."""
     from kafka import KafkaConsumer, TopicPartition
 

@@ -29,9 +29,7 @@ def test_only_lines_with_trailing_tabs_are_rewritten():
 def test_matches_split_on_random_lines():
     rnd = random.Random(7)
     atoms = ["", "x", "-", "é", "%20", "a b", "123"]
-    lines = [
-        "\t".join(rnd.choice(atoms) for _ in range(rnd.randrange(1, 9))) for _ in range(300)
-    ]
+    lines = ["\t".join(rnd.choice(atoms) for _ in range(rnd.randrange(1, 9))) for _ in range(300)]
     raw = strip_trailing_tabs(pl.Series(lines))
     positions = {f"f{i}": i for i in range(9)}
     out = tab_fields(raw, positions, count=True)
