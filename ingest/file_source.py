@@ -1,8 +1,9 @@
 """Ingest log files and directories (plain, gzip or zstd) into canonical Parquet.
 
-Each file is read in chunks of bounded size; each chunk's rows go to files named after
-the file's content hash and the chunk number, so ingesting the same input twice
-rewrites the same Parquet files and never duplicates a row. A file that cannot be
+Each file is parsed in pieces of bounded size, and the rows of up to `chunk_bytes` of
+input go to files named after the file's content hash and their sequence number, so
+ingesting the same input twice rewrites the same Parquet files and never duplicates a
+row. A file that cannot be
 read as a log (bad compression, binary content, no recognised format) is reported by
 name with its reason; the run goes on with the other files.
 """
