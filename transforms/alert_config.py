@@ -9,8 +9,6 @@ analytics (`[transforms]`, see transforms/config.py) unless overridden here.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +17,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from transforms.config import file_values
 from transforms.errors import ConfigError
 
 ENV_PREFIX = "CDN_OFFLOAD_ALERTS_"
@@ -163,22 +162,7 @@ def load_alert_settings(config_file: str | Path | None = None, **overrides: Any)
     Raises:
         ConfigError: a setting is unknown or invalid; `setting` names it.
     """
-    values: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            with open(config_file, "rb") as fh:
-                document = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError("config_file", f"cannot read {config_file}: {exc}") from None
-        section = document.get("alerts", {})
-        if not isinstance(section, dict):
-            raise ConfigError("alerts", "must be a table")
-        # Keyword values beat the environment in pydantic-settings; drop file values
-        # the environment sets so the order stays CLI > environment > file.
-        environment = {k.upper() for k in os.environ}
-        values.update(
-            {k: v for k, v in section.items() if f"{ENV_PREFIX}{k}".upper() not in environment}
-        )
+    values = file_values(config_file, "alerts", ENV_PREFIX)
     values.update({k: v for k, v in overrides.items() if v is not None and v != []})
     try:
         return AlertSettings(**values)

@@ -133,6 +133,28 @@ def _config_error(exc: ValidationError) -> ConfigError:
     return ConfigError(setting, first["msg"])
 
 
+def file_values(config_file: str | Path | None, table: str, env_prefix: str) -> dict[str, Any]:
+    """Settings of TOML table `table` in `config_file` ({} without a file), less those the
+    environment sets: keyword values beat the environment in pydantic-settings, so this
+    keeps the order CLI > environment > file.
+
+    Raises:
+        ConfigError: the file cannot be read, or `table` is not a table.
+    """
+    if config_file is None:
+        return {}
+    try:
+        with open(config_file, "rb") as fh:
+            document = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("config_file", f"cannot read {config_file}: {exc}") from None
+    section = document.get(table, {})
+    if not isinstance(section, dict):
+        raise ConfigError(table, "must be a table")
+    environment = {k.upper() for k in os.environ}
+    return {k: v for k, v in section.items() if f"{env_prefix}{k}".upper() not in environment}
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> TransformSettings:
     """Settings from the `[transforms]` table of `config_file`, the environment and `overrides`.
 
@@ -141,22 +163,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Tr
     Raises:
         ConfigError: a setting is unknown or invalid; `setting` names it.
     """
-    values: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            with open(config_file, "rb") as fh:
-                document = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError("config_file", f"cannot read {config_file}: {exc}") from None
-        section = document.get("transforms", {})
-        if not isinstance(section, dict):
-            raise ConfigError("transforms", "must be a table")
-        # Keyword values beat the environment in pydantic-settings; drop file values
-        # the environment sets so the order stays CLI > environment > file.
-        environment = {k.upper() for k in os.environ}
-        values.update(
-            {k: v for k, v in section.items() if f"{ENV_PREFIX}{k}".upper() not in environment}
-        )
+    values = file_values(config_file, "transforms", ENV_PREFIX)
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return TransformSettings(**values)
