@@ -7,17 +7,11 @@ import json
 import os
 import re
 import sys
-from datetime import datetime
 from typing import Any
 
+from cdn_offload.commands.arguments import add_window
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _timestamp(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,20 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data", required=True, metavar="DATA_DIR", help="local path or s3://bucket/prefix"
     )
-    p.add_argument(
-        "--from",
-        dest="window_from",
-        type=_timestamp,
-        metavar="ISO",
-        help="window start, inclusive (rounded down to the minute; UTC unless an offset is given)",
-    )
-    p.add_argument(
-        "--to",
-        dest="window_to",
-        type=_timestamp,
-        metavar="ISO",
-        help="window end, exclusive (rounded up to the minute)",
-    )
+    add_window(p)
     p.add_argument(
         "--threshold",
         type=float,

@@ -7,8 +7,9 @@ import json
 import os
 import re
 import sys
-from datetime import datetime
 from typing import Any
+
+from cdn_offload.commands.arguments import add_window
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CSV_COLUMNS = [
@@ -22,13 +23,6 @@ CSV_COLUMNS = [
     "origin_egress_bytes_per_s_now",
     "origin_egress_bytes_per_s_after",
 ]
-
-
-def _timestamp(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
 
 
 def _positive(text: str) -> int:
@@ -55,10 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--peak-concurrency", required=True, type=_positive, metavar="N", help="target viewers"
     )
-    p.add_argument(
-        "--from", dest="window_from", type=_timestamp, metavar="ISO", help="window start"
-    )
-    p.add_argument("--to", dest="window_to", type=_timestamp, metavar="ISO", help="window end")
+    add_window(p, "window start", "window end")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument("--top", type=_positive, default=20, help="templates in the table (default 20)")
     p.add_argument(

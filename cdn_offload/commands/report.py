@@ -6,18 +6,10 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-
-def _timestamp(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO 8601 time: {text!r} (e.g. 2025-03-09T08:30Z)"
-        ) from None
+from cdn_offload.commands.arguments import add_window
 
 
 def _positive(kind: type) -> Any:
@@ -57,20 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data", required=True, metavar="DATA_DIR", help="local path or s3://bucket/prefix"
     )
-    p.add_argument(
-        "--from",
-        dest="window_from",
-        type=_timestamp,
-        metavar="ISO",
-        help="window start, inclusive (rounded down to the minute; UTC unless an offset is given)",
-    )
-    p.add_argument(
-        "--to",
-        dest="window_to",
-        type=_timestamp,
-        metavar="ISO",
-        help="window end, exclusive (rounded up to the minute)",
-    )
+    add_window(p)
     p.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
     p.add_argument("--json", dest="json_out", metavar="FILE", help="also write the report as JSON")
     p.add_argument("--csv", dest="csv_dir", metavar="DIR", help="also write one CSV per section")

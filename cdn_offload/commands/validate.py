@@ -7,21 +7,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
+from cdn_offload.commands.arguments import timestamp
+
 _SAMPLE_WIDTH = 60
-
-
-def _timestamp(text: str) -> datetime:
-    """ISO 8601 date or date-time; UTC when it carries no offset."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO 8601 time: {text!r} (e.g. 2025-03-01T14:00Z)"
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _share(text: str) -> float:
@@ -49,14 +39,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--from",
         dest="start",
-        type=_timestamp,
+        type=timestamp,
         metavar="ISO",
         help="window start, inclusive (UTC when no offset; default: oldest partition)",
     )
     parser.add_argument(
         "--to",
         dest="end",
-        type=_timestamp,
+        type=timestamp,
         metavar="ISO",
         help="window end, exclusive (default: newest partition, future ones included)",
     )
