@@ -11,6 +11,7 @@ them all cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -84,9 +85,11 @@ class Demo:
         return proc
 
     def stop(self) -> None:
+        # Each stage leads its own process group (start_new_session): signal the group,
+        # so what a stage started itself (the dashboard's Streamlit server) stops too.
         for stage in reversed(self.stages):
             if stage.proc.poll() is None:
-                stage.proc.send_signal(signal.SIGTERM)
+                _signal_group(stage.proc, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for stage in reversed(self.stages):
             remaining = max(0.1, deadline - time.monotonic())
@@ -94,8 +97,14 @@ class Demo:
                 stage.proc.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
                 log.warning("%s did not stop in time; killing it.", stage.name)
-                stage.proc.kill()
+                _signal_group(stage.proc, signal.SIGKILL)
                 stage.proc.wait()
+            _signal_group(stage.proc, signal.SIGTERM)  # children left behind by the leader
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group has exited
+        os.killpg(proc.pid, signum)
 
 
 def _generate(opts: DemoOptions, out: Path) -> dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     proc = subprocess.Popen(
         streamlit_command(package / "streamlit_app.py", args.port, args.address), env=env
     )
+    # SIGTERM (a service manager, the demo) stops the server as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
@@ -43,6 +45,23 @@ def _run_demo(tmp_path, *extra: str) -> tuple[subprocess.CompletedProcess[str], 
     return proc, port
 
 
+def _still_serving(port: int, timeout_s: float = 10.0) -> list[str]:
+    """Command lines of processes still serving the dashboard port after the demo ended."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "streamlit" in text and f"--server.port {port} " in text:
+                left.append(text)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 def _lake_rows(tmp_path) -> int:
     return ds.dataset(
         tmp_path / "demo" / "lake" / "raw", format="parquet", partitioning="hive"
@@ -55,6 +74,7 @@ def test_demo_over_kafka_lands_every_row_and_serves_the_dashboard(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"Dashboard: http://localhost:{port}" in proc.stdout
+    assert _still_serving(port) == []  # stopping the demo stops the Streamlit server too
     assert "Match replayed" in proc.stdout
     assert _lake_rows(tmp_path) == ROWS
     logs = tmp_path / "demo" / "logs"
@@ -75,4 +95,5 @@ def test_demo_from_files_without_kafka(tmp_path):
     proc, port = _run_demo(tmp_path, "--files", "--exit-after-s", "20")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"Dashboard: http://localhost:{port}" in proc.stdout
+    assert _still_serving(port) == []
     assert _lake_rows(tmp_path) == ROWS
