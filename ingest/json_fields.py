@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.normalize import host_of_url, percent_decode, split_url
+from ingest.normalize import host_of_url, split_url
 from ingest.records import Reason
 
 
@@ -82,21 +82,6 @@ def http_version(expr: pl.Expr) -> pl.Expr:
     """
     valid = expr.str.contains(r"^HTTP/\d(\.\d)?$")
     return pl.when(valid & (expr.str.len_chars() == 6)).then(expr + ".0").when(valid).then(expr)
-
-
-def decode_percent(df: pl.DataFrame, column: str) -> pl.DataFrame:
-    """`df` with `column` percent-decoded as `normalize.percent_decode` does it.
-
-    Values whose only escapes are `%20` (user agents as Akamai logs them) are decoded
-    by a literal replacement; the others by `percent_decode`.
-    """
-    values = df[column]
-    spaced = values.str.replace_all("%20", " ", literal=True)
-    left = spaced.str.contains("%", literal=True).fill_null(False)
-    if left.any():
-        rows = left.arg_true()
-        spaced = spaced.scatter(rows, percent_decode(values.gather(rows)))
-    return df.with_columns(spaced.alias(column))
 
 
 def url_parts(

@@ -64,18 +64,10 @@ def percent_decode(series: pl.Series, times: int = 1) -> pl.Series:
     Log columns repeat a lot (user agents, content types, the segment paths every viewer
     requests): when distinct values are few, only those are decoded and mapped back.
     """
-    if series.len() == 0:
-        return series
-    distinct = series.unique()
-    if distinct.len() * _REPEATS > series.len():
-        return _decode_times(series, times)
-    decoded = _decode_times(distinct, times)
-    if decoded is distinct:
-        return series
-    return series.replace_strict(distinct, decoded, return_dtype=pl.String).alias(series.name)
+    return map_distinct(series, lambda values: _decode_times(values, times))
 
 
-# Decode distinct values and map them back when each occurs this many times on average.
+# Work on distinct values and map them back when each occurs this many times on average.
 _REPEATS = 4
 
 
@@ -293,6 +285,8 @@ def map_distinct(series: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.
     if distinct.len() * _REPEATS > series.len():
         return fn(series).alias(series.name)
     mapped = fn(distinct)
+    if mapped is distinct:  # nothing to change (e.g. no value holds an escape)
+        return series
     return series.replace_strict(distinct, mapped, return_dtype=mapped.dtype).alias(series.name)
 
 

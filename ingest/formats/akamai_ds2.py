@@ -48,14 +48,13 @@ import pyarrow as pa
 from ingest.json_fields import (
     Check,
     Checks,
-    decode_percent,
     first_failures,
     http_version,
     per_distinct,
     without_blanks,
 )
 from ingest.json_scalars import read_aligned
-from ingest.normalize import finish
+from ingest.normalize import finish, percent_decode
 from ingest.records import ParseResult, RawLines, Reason
 from ingest.schema import AKAMAI_CACHE_STATUS, CacheStatus, EventTimeKind
 
@@ -261,7 +260,8 @@ def parse(lines: RawLines) -> ParseResult:
     df = without_blanks(df.with_columns(_a("reqPath").alias("path")), _TEXT_COLUMNS, _BLANKS)
     df = df.with_columns(_numbers()).with_columns(_columns())
     df = per_distinct(df, _PER_VALUE_COLUMNS, _per_value_columns())
-    df = first_failures(decode_percent(df, "user_agent"), _checks())
+    df = df.with_columns(percent_decode(df["user_agent"]))
+    df = first_failures(df, _checks())
     kind = EventTimeKind.REQUEST_START.value
     return finish(df, cdn=CDN, source_format=FORMAT, event_time_kind=kind)
 

@@ -7,7 +7,6 @@ from ingest.json_fields import (
     RFC3339,
     Check,
     Checks,
-    decode_percent,
     first_failures,
     http_version,
     per_distinct,
@@ -15,7 +14,7 @@ from ingest.json_fields import (
     url_parts,
     without_blanks,
 )
-from ingest.normalize import host_of_url, percent_decode, split_url
+from ingest.normalize import host_of_url, split_url
 from ingest.records import Reason
 
 pytestmark = pytest.mark.unit
@@ -97,13 +96,6 @@ def test_rfc3339_matches_the_format(value):
     want = values.str.to_datetime(RFC3339, time_unit="ms", time_zone="UTC", strict=False)
     assert rfc3339(values).to_list() == want.to_list()
     assert rfc3339(values).dtype == want.dtype
-
-
-def test_decode_percent_matches_percent_decode():
-    values = pl.Series(["a%20b", "a%20b%FF", "100%", "%2520", "%%20", "plain", None, "%C3%A9%20x"])
-    assert decode_percent(values.to_frame("ua"), "ua")["ua"].to_list() == (
-        percent_decode(values).to_list()
-    )
 
 
 def test_http_version():
