@@ -96,3 +96,20 @@ def test_values_and_offsets_of_blocks_and_of_records():
     values, offsets = values_and_offsets([Rec(1, b"x"), Rec(2, b"y")])
     assert values == [b"x", b"y"] and offsets.tolist() == [1, 2]
     assert record_count([Rec(1, b"x")]) == 1
+
+
+def test_legacy_message_sets_become_blocks_too():
+    from kafka.record.legacy_records import LegacyRecordBatchBuilder
+
+    from ingest.kafka_records import _block_of_legacy
+
+    builder = LegacyRecordBatchBuilder(magic=1, compression_type=0, batch_size=1 << 20)
+    for i, value in enumerate([b"first line", None, b"third line"]):
+        builder.append(i, timestamp=1_700_000_000_000, key=b"k", value=value)
+    records = MemoryRecords(bytes(builder.build()))
+    blocks = []
+    while (batch := records.next_batch()) is not None:  # uncompressed: one message each
+        blocks.append(_block_of_legacy(batch, fetch_offset=1, check_crcs=True))
+    values, offsets = values_and_offsets([b for b in blocks if len(b)])
+    assert offsets.tolist() == [1, 2]
+    assert [None if v is None else bytes(v) for v in values] == [None, b"third line"]
